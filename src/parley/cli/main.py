@@ -1,2 +1,120 @@
-def main() -> int:
-    return 0
+"""The `parley` command line.
+
+Global flags (`-c/--config key=value`, `--enable F`, `--disable F`) are accepted on either side
+of the subcommand, because real clients put them in both places.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from parley import __version__
+
+GLOBAL_VALUE_FLAGS = {"-c": "config", "--config": "config", "--enable": "enable", "--disable": "disable"}
+
+
+def _split_globals(argv: Sequence[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """Pull global flags out of argv wherever they appear."""
+    found: dict[str, list[str]] = {"config": [], "enable": [], "disable": []}
+    rest: list[str] = []
+    i = 0
+    args = list(argv)
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name, eq, value = arg.partition("=")
+        if name in GLOBAL_VALUE_FLAGS and (eq or arg in GLOBAL_VALUE_FLAGS):
+            key = GLOBAL_VALUE_FLAGS[name]
+            if eq:
+                found[key].append(value)
+            else:
+                if i + 1 >= len(args):
+                    raise SystemExit(f"parley: {arg} needs a value")
+                found[key].append(args[i + 1])
+                i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return found, rest
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parley",
+        description="Talk to a coding agent: a Codex-compatible app-server with realtime voice.",
+        epilog="Global options (anywhere on the line): -c/--config key=value (TOML value), "
+        "--enable FEATURE, --disable FEATURE.",
+    )
+    parser.add_argument("--version", action="version", version=f"parley {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    app = sub.add_parser("app-server", help="run the JSON-RPC app-server (stdio by default)")
+    app.add_argument(
+        "--listen",
+        default="stdio://",
+        help="stdio:// (default), ws://HOST:PORT, or off",
+    )
+    app_sub = app.add_subparsers(dest="app_command", metavar="SUBCOMMAND")
+    schema = app_sub.add_parser("generate-json-schema", help="write the protocol's JSON Schema")
+    schema.add_argument("--out", required=True, type=Path, help="output directory")
+    schema.add_argument("--experimental", action="store_true", help="include experimental methods")
+
+    sim = sub.add_parser("simulate", help="run the offline Realtime + Responses simulator")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=0)
+
+    sub.add_parser("demo", help="run the offline end-to-end voice demo (no network, no key)")
+    voice = sub.add_parser("voice", help="talk to the agent from the terminal")
+    voice.add_argument("--simulate", action="store_true", help="use the built-in simulator")
+    voice.add_argument("--input-wav", type=Path, help="send this WAV instead of the microphone")
+    voice.add_argument("--output-wav", type=Path, help="write the assistant's audio here")
+    voice.add_argument("--thread", help="resume this thread id")
+    voice.add_argument("--listen-url", help="connect to a running parley app-server at ws://…")
+    return parser
+
+
+def _setup_logging() -> None:
+    level = os.environ.get("PARLEY_LOG", os.environ.get("RUST_LOG", "warning")).upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        level = "WARNING"
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    globals_, rest = _split_globals(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(rest)
+    _setup_logging()
+    if args.command == "app-server":
+        if args.app_command == "generate-json-schema":
+            from parley.protocol.schema_export import write_json_schema
+
+            written = write_json_schema(args.out, args.experimental)
+            print(f"wrote {len(written)} schema files to {args.out}")
+            return 0
+        from parley.cli.app_server import run_app_server
+
+        return run_app_server(args.listen, globals_)
+    if args.command == "simulate":
+        from parley.simulator.cli import main as simulate_main
+
+        return simulate_main(["--host", args.host, "--port", str(args.port)])
+    if args.command == "demo":
+        from parley.cli.demo import run_demo
+
+        return asyncio.run(run_demo())
+    if args.command == "voice":
+        from parley.cli.voice import run_voice
+
+        return run_voice(args, globals_)
+    _parser().print_help()
+    return 2

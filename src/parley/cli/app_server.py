@@ -1,0 +1,73 @@
+"""`parley app-server`: load the config, then serve stdio or WebSocket until done."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from urllib.parse import urlsplit
+
+from parley.config import ConfigError, load_config, resolve_codex_home
+from parley.server.app import AppServer
+
+
+def run_app_server(listen: str, globals_: dict[str, list[str]]) -> int:
+    try:
+        config = load_config(
+            resolve_codex_home(),
+            overrides=globals_["config"],
+            enable=globals_["enable"],
+            disable=globals_["disable"],
+        )
+    except ConfigError as exc:
+        print(f"parley: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    if listen == "off":
+        print("parley: --listen off: no transport, nothing to serve", file=sys.stderr)
+        return 0
+    if listen.startswith("stdio"):
+        return asyncio.run(_serve_stdio(AppServer(config)))
+    if listen.startswith("ws://"):
+        parts = urlsplit(listen)
+        if parts.hostname is None or parts.port is None:
+            print(f"parley: --listen {listen}: expected ws://HOST:PORT", file=sys.stderr)
+            return 2
+        return asyncio.run(_serve_ws(AppServer(config), parts.hostname, parts.port))
+    print(f"parley: --listen {listen}: expected stdio://, ws://HOST:PORT or off", file=sys.stderr)
+    return 2
+
+
+async def _serve_stdio(server: AppServer) -> int:
+    from parley.rpc.stdio import open_stdio, pump_lines
+
+    reader, write = await open_stdio()
+    session = server.connect(write)
+    try:
+        await pump_lines(reader, session.receive_line)
+    finally:
+        session.close()
+        await server.shutdown()
+    return 0
+
+
+async def _serve_ws(server: AppServer, host: str, port: int) -> int:
+    from parley.rpc.websocket import listen_websocket
+
+    def make_session(write):  # type: ignore[no-untyped-def]
+        session = server.connect(write)
+        return session.receive_line, session.close
+
+    listener = await listen_websocket(host, port, make_session)
+    bound = [s.getsockname() for s in listener.sockets]
+    print(f"parley app-server listening on ws://{bound[0][0]}:{bound[0][1]}", file=sys.stderr)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    listener.close()
+    await listener.wait_closed()
+    await server.shutdown()
+    return 0

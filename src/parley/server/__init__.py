@@ -1,0 +1,1 @@
+"""The app-server: one process-wide `AppServer` and a `ClientSession` per connection."""

@@ -1,0 +1,432 @@
+"""A live thread: its settings, history, the one running turn, subscribers and realtime session.
+
+The thread is where agent turns and the realtime bridge meet: every notification of the thread
+goes to the connections subscribed to it and then to the realtime conversation (which turns
+agent messages into progress and final outputs upstream). Turn lifecycle:
+
+    idle --start--> running --(completed | failed | interrupted)--> idle
+
+One turn runs at a time; `turn/steer` and realtime calls made while it runs become steering
+input for it. Durable records are appended to the thread's log as things happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from parley.agent.turn import ProviderSettings, TurnResult, TurnSettings, run_turn
+from parley.rpc.errors import ClientError
+from parley.threads.ids import uuid7
+from parley.threads.store import StoredTurn, ThreadLog
+
+if TYPE_CHECKING:
+    from parley.config import Config
+    from parley.realtime.session import RealtimeConversation
+
+log = logging.getLogger(__name__)
+
+REALTIME_ACTIVE_CONTEXT = (
+    "<realtime_conversation>\n"
+    "A realtime voice conversation is active on this thread. You are the background agent "
+    "behind a voice assistant: requests reach you through it, often as speech transcripts "
+    "without punctuation. Do the work, then answer briefly and plainly; your final message is "
+    "read aloud to the user.\n"
+    "</realtime_conversation>"
+)
+REALTIME_ENDED_CONTEXT = (
+    "<realtime_conversation>\n"
+    "The realtime voice conversation on this thread has ended. Resume normal typed chat.\n"
+    "Reason: inactive\n"
+    "</realtime_conversation>"
+)
+
+
+class ClientPeer(Protocol):
+    """A connection subscribed to a thread."""
+
+    @property
+    def client_name(self) -> str: ...
+
+    @property
+    def user_agent(self) -> str: ...
+
+    def notify(self, method: str, params: dict[str, Any]) -> None: ...
+
+    async def request(self, method: str, params: dict[str, Any]) -> Any: ...
+
+
+@dataclass
+class ThreadSettings:
+    model: str
+    model_provider: str
+    provider: ProviderSettings
+    cwd: Path
+    sandbox_mode: str
+    approval_policy: str
+    network_access: bool = False
+    base_instructions: str | None = None
+    developer_instructions: str | None = None
+
+
+@dataclass
+class ActiveTurn:
+    id: str
+    origin: str  # "client" | "realtime"
+    started_at: int
+    steering: list[list[dict[str, Any]]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+    interrupted: bool = False
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def text_of(user_input: list[dict[str, Any]]) -> str:
+    """The concatenated text parts of a UserInput list."""
+    return "".join(
+        str(part.get("text", "")) for part in user_input if part.get("type") == "text"
+    )
+
+
+class ThreadRuntime:
+    def __init__(
+        self,
+        *,
+        meta: dict[str, Any],
+        settings: ThreadSettings,
+        config: Config,
+        log_: ThreadLog | None,
+        api_key: Any,
+        history: list[dict[str, Any]] | None = None,
+        turns: list[StoredTurn] | None = None,
+    ) -> None:
+        self.id: str = meta["id"]
+        self.meta = meta
+        self.settings = settings
+        self.config = config
+        self._log = log_
+        self._api_key = api_key  # a callable returning the current key
+        self.history: list[dict[str, Any]] = list(history or [])
+        self.turns: list[StoredTurn] = list(turns or [])
+        self.subscribers: list[ClientPeer] = []
+        self.status: dict[str, Any] = {"type": "idle"}
+        self.active: ActiveTurn | None = None
+        self.realtime: RealtimeConversation | None = None
+        self._realtime_ended_pending = False
+        self._auto_turns = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---- wire objects ------------------------------------------------------------------
+    @property
+    def cwd(self) -> Path:
+        return self.settings.cwd
+
+    def wire(self, include_turns: bool = False) -> dict[str, Any]:
+        thread = dict(self.meta)
+        thread["status"] = dict(self.status)
+        thread["turns"] = [self._turn_wire(t) for t in self.turns] if include_turns else []
+        thread["sessionId"] = self.id
+        return thread
+
+    @staticmethod
+    def _turn_wire(turn: StoredTurn) -> dict[str, Any]:
+        duration = None
+        if turn.started_at is not None and turn.completed_at is not None:
+            duration = (turn.completed_at - turn.started_at) * 1000
+        return {
+            "id": turn.id,
+            "items": list(turn.items),
+            "status": turn.status,
+            "error": turn.error,
+            "startedAt": turn.started_at,
+            "completedAt": turn.completed_at,
+            "durationMs": duration,
+        }
+
+    # ---- fan-out -----------------------------------------------------------------------
+    def subscribe(self, peer: ClientPeer) -> None:
+        if peer not in self.subscribers:
+            self.subscribers.append(peer)
+
+    def unsubscribe(self, peer: ClientPeer) -> None:
+        if peer in self.subscribers:
+            self.subscribers.remove(peer)
+
+    def emit_to_clients(self, method: str, params: dict[str, Any]) -> None:
+        for peer in list(self.subscribers):
+            peer.notify(method, params)
+
+    def emit(self, method: str, params: dict[str, Any]) -> None:
+        """Notify subscribers, then let the realtime conversation react."""
+        self.emit_to_clients(method, params)
+        if self.realtime is not None:
+            try:
+                self.realtime.on_thread_event(method, params)
+            except Exception:
+                log.exception("realtime bridge failed on %s", method)
+
+    def _set_status(self, status: dict[str, Any]) -> None:
+        if status == self.status:
+            return
+        self.status = status
+        self.emit("thread/status/changed", {"threadId": self.id, "status": dict(status)})
+
+    def _record(self, record: dict[str, Any]) -> None:
+        if self._log is not None:
+            try:
+                self._log.append(record)
+            except OSError as exc:
+                log.error("thread %s: cannot write its record: %s", self.id, exc)
+
+    async def request_client(self, method: str, params: dict[str, Any]) -> Any:
+        for peer in list(self.subscribers):
+            return await peer.request(method, params)
+        raise ConnectionError("no client is connected to answer the request")
+
+    # ---- turns -------------------------------------------------------------------------
+    def originator(self) -> tuple[str, str]:
+        for peer in self.subscribers:
+            return peer.client_name, peer.user_agent
+        return "parley", "parley"
+
+    def _turn_settings(self) -> TurnSettings:
+        s = self.settings
+        developer: list[str] = []
+        if s.developer_instructions:
+            developer.append(s.developer_instructions)
+        if self.realtime is not None and self.realtime.is_running:
+            developer.append(self.config.realtime.start_instructions or REALTIME_ACTIVE_CONTEXT)
+        elif self._realtime_ended_pending:
+            developer.append(REALTIME_ENDED_CONTEXT)
+            self._realtime_ended_pending = False
+        name, agent = self.originator()
+        return TurnSettings(
+            model=s.model,
+            provider=s.provider,
+            api_key=self._api_key(),
+            cwd=s.cwd,
+            sandbox_mode=s.sandbox_mode,
+            approval_policy=s.approval_policy,
+            network_access=s.network_access,
+            base_instructions=s.base_instructions,
+            developer_context=tuple(developer),
+            originator=name,
+            user_agent=agent,
+        )
+
+    def start_turn(
+        self, user_input: list[dict[str, Any]], *, origin: str = "client", turn_id: str | None = None
+    ) -> dict[str, Any]:
+        if self.active is not None:
+            raise ClientError(
+                f"thread {self.id} already has a running turn `{self.active.id}`; "
+                "steer it with turn/steer or wait for turn/completed"
+            )
+        turn = ActiveTurn(id=turn_id or uuid7(), origin=origin, started_at=_now())
+        self.active = turn
+        task = asyncio.get_running_loop().create_task(self._run(turn, user_input))
+        turn.task = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        if origin == "client" and self.realtime is not None and self.realtime.is_running:
+            text = text_of(user_input)
+            if text:
+                self.realtime.mirror_user_text(text)
+        return {
+            "id": turn.id,
+            "items": [],
+            "status": "inProgress",
+            "error": None,
+            "startedAt": None,
+            "completedAt": None,
+            "durationMs": None,
+        }
+
+    def steer(self, user_input: list[dict[str, Any]], expected_turn_id: str | None) -> str:
+        turn = self.active
+        if turn is None:
+            raise ClientError("no active turn to steer")
+        if expected_turn_id is not None and expected_turn_id != turn.id:
+            raise ClientError(
+                f"expected active turn id `{expected_turn_id}` but found `{turn.id}`"
+            )
+        turn.steering.append(list(user_input))
+        if self.realtime is not None and self.realtime.is_running:
+            text = text_of(user_input)
+            if text:
+                self.realtime.mirror_user_text(text)
+        return turn.id
+
+    def interrupt(self, turn_id: str) -> None:
+        turn = self.active
+        if turn is None or turn.id != turn_id:
+            running = f"the running turn is `{turn.id}`" if turn else "no turn is running"
+            raise ClientError(f"turn `{turn_id}` is not running on thread {self.id}; {running}")
+        turn.interrupted = True
+        if turn.task is not None:
+            turn.task.cancel()
+
+    def delegate(self, text: str) -> None:
+        """A realtime call or handoff: steer the running turn, else start a delegated one."""
+        user_input = [{"type": "text", "text": text, "text_elements": []}]
+        if self.active is not None:
+            self.active.steering.append(user_input)
+            return
+        self._auto_turns += 1
+        self.start_turn(user_input, origin="realtime", turn_id=f"auto-compact-{self._auto_turns}")
+
+    async def _run(self, turn: ActiveTurn, user_input: list[dict[str, Any]]) -> None:
+        stored = StoredTurn(id=turn.id, started_at=turn.started_at)
+        self.turns.append(stored)
+        self._record({"type": "turn_started", "turnId": turn.id, "startedAt": turn.started_at})
+        self._set_status({"type": "active", "activeFlags": []})
+        self.emit(
+            "turn/started",
+            {
+                "threadId": self.id,
+                "turn": {
+                    "id": turn.id,
+                    "items": [],
+                    "status": "inProgress",
+                    "error": None,
+                    "startedAt": turn.started_at,
+                    "completedAt": None,
+                    "durationMs": None,
+                },
+            },
+        )
+        if not self.meta.get("preview"):
+            preview = text_of(user_input)
+            if preview:
+                self.meta["preview"] = preview[:200]
+                self._record({"type": "meta_update", "fields": {"preview": self.meta["preview"]}})
+        io = _TurnIO(self, turn, stored)
+        try:
+            result = await run_turn(io, self._turn_settings(), user_input)
+        except asyncio.CancelledError:
+            if not turn.interrupted:
+                self.active = None
+                raise
+            result = TurnResult(status="interrupted", error=None, last_agent_message=None)
+        except Exception as exc:  # a bug in the agent loop must not take the server down
+            log.exception("turn %s failed inside Parley", turn.id)
+            result = TurnResult(
+                status="failed",
+                error={
+                    "message": f"internal error in Parley: {type(exc).__name__}",
+                    "codexErrorInfo": "other",
+                    "additionalDetails": None,
+                },
+                last_agent_message=None,
+            )
+        if turn.interrupted and result.status != "interrupted":
+            result = TurnResult(status="interrupted", error=None, last_agent_message=None)
+        self.active = None
+        completed_at = _now()
+        stored.status = result.status
+        stored.error = result.error
+        stored.completed_at = completed_at
+        self._record(
+            {
+                "type": "turn_completed",
+                "turnId": turn.id,
+                "status": result.status,
+                "error": result.error,
+                "completedAt": completed_at,
+            }
+        )
+        if result.status == "failed" and result.error is not None:
+            self._set_status({"type": "systemError"})
+            self.emit(
+                "error",
+                {
+                    "error": result.error,
+                    "willRetry": False,
+                    "threadId": self.id,
+                    "turnId": turn.id,
+                },
+            )
+        else:
+            self._set_status({"type": "idle"})
+        self.emit(
+            "turn/completed",
+            {"threadId": self.id, "turn": self._turn_wire(stored) | {"items": []}},
+        )
+
+    # ---- realtime ----------------------------------------------------------------------
+    def attach_realtime(self, conversation: RealtimeConversation) -> None:
+        self.realtime = conversation
+
+    def realtime_stopped(self) -> None:
+        self._realtime_ended_pending = True
+
+    def prior_turns(self) -> list[tuple[str, str]]:
+        pairs: list[tuple[str, str]] = []
+        for turn in self.turns:
+            user = ""
+            assistant = ""
+            for item in turn.items:
+                if item.get("type") == "userMessage":
+                    user = text_of(item.get("content", []))
+                elif item.get("type") == "agentMessage":
+                    assistant = str(item.get("text", ""))
+            if user or assistant:
+                pairs.append((user, assistant))
+        return pairs
+
+    # ---- shutdown ----------------------------------------------------------------------
+    async def close(self) -> None:
+        if self.realtime is not None:
+            with contextlib.suppress(Exception):
+                await self.realtime.close_silently()
+        if self.active is not None and self.active.task is not None:
+            self.active.interrupted = True
+            self.active.task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+        if self._log is not None:
+            self._log.close()
+
+
+class _TurnIO:
+    """The agent loop's view of the thread (the seam between agent and thread layers)."""
+
+    def __init__(self, thread: ThreadRuntime, turn: ActiveTurn, stored: StoredTurn) -> None:
+        self._thread = thread
+        self._turn = turn
+        self._stored = stored
+        self._prior = list(thread.history)
+        self.thread_id = thread.id
+        self.turn_id = turn.id
+
+    def emit(self, method: str, params: dict[str, Any]) -> None:
+        if method == "item/completed":
+            item = params.get("item")
+            if isinstance(item, dict):
+                self._stored.items.append(item)
+                self._thread._record({"type": "thread_item", "turnId": self.turn_id, "item": item})
+        self._thread.emit(method, params)
+
+    async def request_client(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        result = await self._thread.request_client(method, params)
+        return result if isinstance(result, dict) else {}
+
+    def history(self) -> list[dict[str, Any]]:
+        return list(self._prior)
+
+    def record(self, item: dict[str, Any]) -> None:
+        self._thread.history.append(item)
+        self._thread._record({"type": "history_item", "item": item})
+
+    def take_steering(self) -> list[list[dict[str, Any]]]:
+        pending = self._turn.steering[:]
+        self._turn.steering.clear()
+        return pending
