@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import stat
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -18,14 +19,31 @@ log = logging.getLogger(__name__)
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
 
+def _is_regular_file(fd: int) -> bool:
+    return stat.S_ISREG(os.fstat(fd).st_mode)
+
+
 async def open_stdio() -> tuple[asyncio.StreamReader, Callable[[bytes], None]]:
+    """Non-blocking stdin/stdout; regular files (redirections) are handled without pipes."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=MAX_LINE_BYTES, loop=loop)
-    await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(sys.stdin.fileno(), "rb", 0)
-    )
+    stdin_fd, stdout_fd = sys.stdin.fileno(), sys.stdout.fileno()
+    if _is_regular_file(stdin_fd):
+        reader.feed_data(os.read(stdin_fd, os.fstat(stdin_fd).st_size) or b"")
+        reader.feed_eof()
+    else:
+        await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader, loop=loop), os.fdopen(stdin_fd, "rb", 0)
+        )
+    if _is_regular_file(stdout_fd):
+        out = os.fdopen(stdout_fd, "wb", 0)
+
+        def write_file(data: bytes) -> None:
+            out.write(data)
+
+        return reader, write_file
     transport, protocol = await loop.connect_write_pipe(
-        asyncio.streams.FlowControlMixin, os.fdopen(sys.stdout.fileno(), "wb", 0)
+        asyncio.streams.FlowControlMixin, os.fdopen(stdout_fd, "wb", 0)
     )
     writer = asyncio.StreamWriter(transport, protocol, reader, loop)
 

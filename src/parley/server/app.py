@@ -22,7 +22,7 @@ from parley.agent.turn import ProviderSettings
 from parley.auth import AuthStore
 from parley.config import Config
 from parley.protocol import models as m
-from parley.protocol.methods import ALL_CLIENT_METHODS, EXPERIMENTAL_METHODS
+from parley.protocol.methods import experimental_reason
 from parley.protocol.params import parse_params
 from parley.realtime.session import RealtimeConversation, RealtimeSettings, StartRequest
 from parley.realtime.voices import list_voices_result
@@ -39,9 +39,9 @@ from parley.rpc.connection import (
 from parley.rpc.errors import ClientError, InternalError, MethodNotFound, RpcError
 from parley.server.platform_info import platform_family, platform_os, user_agent
 from parley.threads.ids import parse_thread_id, uuid7
-from parley.threads.runtime import ThreadRuntime, ThreadSettings
+from parley.threads.runtime import PRIVATE_META, ThreadRuntime, ThreadSettings
 from parley.threads.store import ThreadStore
-from parley.tools.sandbox import sandbox_problem
+from parley.tools.sandbox import check as sandbox_problem
 
 log = logging.getLogger(__name__)
 
@@ -188,12 +188,14 @@ class ClientSession:
         self.rpc.require_initialized()
         handler = HANDLERS.get(method)
         if handler is None:
-            if method in ALL_CLIENT_METHODS:
-                raise MethodNotFound(method)
             raise MethodNotFound(method)
         params = request.params
         if params is None and method not in NO_PARAMS_OK:
             raise ClientError("Invalid request: missing field `params`")
+        if not self.rpc.experimental_api:
+            reason = experimental_reason(method, params)
+            if reason is not None:
+                self.rpc.require_experimental(reason)
         self._current_id = request.id
         return await handler(self, params if params is not None else {})
 
@@ -250,11 +252,6 @@ class ClientSession:
                 )
 
 
-def _gate_experimental(session: ClientSession, method: str) -> None:
-    if method in EXPERIMENTAL_METHODS:
-        session.rpc.require_experimental(method)
-
-
 # ---- account ---------------------------------------------------------------------------
 async def login_start(session: ClientSession, raw: Any) -> Any:
     if isinstance(raw, dict) and raw.get("type") not in (None, "apiKey"):
@@ -264,9 +261,10 @@ async def login_start(session: ClientSession, raw: Any) -> Any:
                 f"login type `{kind}` is not supported by Parley; use {{\"type\": \"apiKey\"}}"
             )
     params = parse_params(m.LoginAccountParams, raw)
-    root = getattr(params, "root", params)
-    api_key = getattr(root, "api_key", None)
-    if not isinstance(api_key, str) or not api_key.strip():
+    if not isinstance(params, m.ApiKeyv2LoginAccountParams):
+        raise ClientError("login types other than `apiKey` are not supported by Parley")
+    api_key = params.api_key
+    if not api_key.strip():
         raise ClientError("Invalid request: `apiKey` must be a non-empty string")
     session.server.auth.login(api_key.strip())
 
@@ -407,22 +405,11 @@ async def thread_start(session: ClientSession, raw: Any) -> Any:
     )
     server.threads[thread_id] = thread
     thread.subscribe(session)
-    response = _thread_response(thread)
     session._then(
         session._current_id,
         lambda: session.notify("thread/started", {"thread": thread.wire()}),
     )
-    return _strip_private(response)
-
-
-PRIVATE_META = ("model", "sandboxMode", "approvalPolicy")
-
-
-def _strip_private(response: dict[str, Any]) -> dict[str, Any]:
-    thread = response["thread"]
-    for key in PRIVATE_META:
-        thread.pop(key, None)
-    return response
+    return _thread_response(thread)
 
 
 def _load_thread(session: ClientSession, raw_id: str) -> ThreadRuntime:
@@ -469,17 +456,14 @@ async def thread_resume(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadResumeParams, raw)
     thread = _load_thread(session, params.thread_id)
     thread.subscribe(session)
-    return _strip_private(_thread_response(thread, include_turns=True))
+    return _thread_response(thread, include_turns=True)
 
 
 async def thread_read(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadReadParams, raw)
     thread = _load_thread(session, params.thread_id)
     include = bool(getattr(params, "include_turns", False))
-    wire = thread.wire(include_turns=include)
-    for key in PRIVATE_META:
-        wire.pop(key, None)
-    return {"thread": wire}
+    return {"thread": thread.wire(include_turns=include)}
 
 
 async def thread_list(session: ClientSession, raw: Any) -> Any:
@@ -495,14 +479,11 @@ async def thread_list(session: ClientSession, raw: Any) -> Any:
         if stored is None:
             continue
         live = server.threads.get(stored.meta["id"])
-        wire = live.wire() if live else dict(stored.meta) | {
-            "status": {"type": "notLoaded"},
-            "turns": [],
-            "sessionId": stored.meta["id"],
-        }
-        for key in PRIVATE_META:
-            wire.pop(key, None)
-        data.append(wire)
+        if live is not None:
+            data.append(live.wire())
+            continue
+        wire = {k: v for k, v in stored.meta.items() if k not in PRIVATE_META}
+        data.append(wire | {"status": {"type": "notLoaded"}, "turns": [], "sessionId": wire["id"]})
     next_cursor = str(start + limit) if start + limit < len(paths) else None
     return {"data": data, "nextCursor": next_cursor}
 
@@ -575,7 +556,6 @@ class _RealtimePort:
 
 async def realtime_start(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadRealtimeStartParams, raw)
-    _gate_experimental(session, "thread/realtime/start")
     thread = _realtime_thread(session, params.thread_id)
     thread.subscribe(session)
     server = session.server
@@ -619,7 +599,7 @@ async def realtime_start(session: ClientSession, raw: Any) -> Any:
 
 def _running_conversation(thread: ThreadRuntime) -> RealtimeConversation | None:
     conversation = thread.realtime
-    return conversation if conversation is not None else None
+    return conversation if conversation is not None and conversation.is_running else None
 
 
 def _not_running(thread: ThreadRuntime) -> None:
@@ -644,7 +624,6 @@ def _not_running(thread: ThreadRuntime) -> None:
 
 async def realtime_append_audio(session: ClientSession, raw: Any) -> Any:
     # Hot path: plain dict checks, no model validation.
-    _gate_experimental(session, "thread/realtime/appendAudio")
     if not isinstance(raw, dict):
         raise ClientError("Invalid request: params must be an object")
     thread_id = raw.get("threadId")
@@ -670,7 +649,6 @@ async def realtime_append_audio(session: ClientSession, raw: Any) -> Any:
 
 async def realtime_append_text(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadRealtimeAppendTextParams, raw)
-    _gate_experimental(session, "thread/realtime/appendText")
     thread = _realtime_thread(session, params.thread_id)
     conversation = _running_conversation(thread)
     if conversation is None:
@@ -682,7 +660,6 @@ async def realtime_append_text(session: ClientSession, raw: Any) -> Any:
 
 async def realtime_stop(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadRealtimeStopParams, raw)
-    _gate_experimental(session, "thread/realtime/stop")
     thread = _realtime_thread(session, params.thread_id)
     conversation = thread.realtime
     if conversation is None:
@@ -693,7 +670,6 @@ async def realtime_stop(session: ClientSession, raw: Any) -> Any:
             ),
         )
         return {}
-    thread.realtime = None
     session._then(session._current_id, lambda: _spawn(conversation.stop()))
     return {}
 
@@ -708,7 +684,6 @@ def _spawn(coro: Any) -> None:
 
 
 async def realtime_list_voices(session: ClientSession, raw: Any) -> Any:
-    _gate_experimental(session, "thread/realtime/listVoices")
     return list_voices_result()
 
 

@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from parley.agent.turn import ProviderSettings, TurnResult, TurnSettings, run_turn
+from parley.agent.turn import (
+    AgentSessionState,
+    ProviderSettings,
+    TurnResult,
+    TurnSettings,
+    run_turn,
+)
 from parley.rpc.errors import ClientError
 from parley.threads.ids import uuid7
 from parley.threads.store import StoredTurn, ThreadLog
@@ -45,6 +51,10 @@ REALTIME_ENDED_CONTEXT = (
     "Reason: inactive\n"
     "</realtime_conversation>"
 )
+
+
+# Thread metadata Parley keeps in its records but does not put in the wire `Thread` object.
+PRIVATE_META = frozenset({"model", "sandboxMode", "approvalPolicy"})
 
 
 class ClientPeer(Protocol):
@@ -121,6 +131,8 @@ class ThreadRuntime:
         self.realtime: RealtimeConversation | None = None
         self._realtime_ended_pending = False
         self._auto_turns = 0
+        # Token totals and session-wide approvals carry over from turn to turn.
+        self.agent_state = AgentSessionState()
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ---- wire objects ------------------------------------------------------------------
@@ -129,7 +141,7 @@ class ThreadRuntime:
         return self.settings.cwd
 
     def wire(self, include_turns: bool = False) -> dict[str, Any]:
-        thread = dict(self.meta)
+        thread = {k: v for k, v in self.meta.items() if k not in PRIVATE_META}
         thread["status"] = dict(self.status)
         thread["turns"] = [self._turn_wire(t) for t in self.turns] if include_turns else []
         thread["sessionId"] = self.id
@@ -310,6 +322,12 @@ class ThreadRuntime:
         io = _TurnIO(self, turn, stored)
         try:
             result = await run_turn(io, self._turn_settings(), user_input)
+            # Steering accepted after the model's last answer must not be lost: it continues
+            # the same turn with another request.
+            while result.status == "completed" and turn.steering:
+                leftover = [part for batch in io.take_steering() for part in batch]
+                io.continue_turn()
+                result = await run_turn(io, self._turn_settings(), leftover)
         except asyncio.CancelledError:
             if not turn.interrupted:
                 self.active = None
@@ -404,6 +422,7 @@ class _TurnIO:
         self._turn = turn
         self._stored = stored
         self._prior = list(thread.history)
+        self.agent_state = thread.agent_state
         self.thread_id = thread.id
         self.turn_id = turn.id
 
@@ -421,6 +440,10 @@ class _TurnIO:
 
     def history(self) -> list[dict[str, Any]]:
         return list(self._prior)
+
+    def continue_turn(self) -> None:
+        """The next `run_turn` of this turn sees what the previous one recorded."""
+        self._prior = list(self._thread.history)
 
     def record(self, item: dict[str, Any]) -> None:
         self._thread.history.append(item)

@@ -1,0 +1,1 @@
+"""The agent turn engine: Responses API loop, tool calls, approvals and turn notifications."""
