@@ -16,7 +16,12 @@ from pathlib import Path
 
 from parley import __version__
 
-GLOBAL_VALUE_FLAGS = {"-c": "config", "--config": "config", "--enable": "enable", "--disable": "disable"}
+GLOBAL_VALUE_FLAGS = {
+    "-c": "config",
+    "--config": "config",
+    "--enable": "enable",
+    "--disable": "disable",
+}
 
 
 def _split_globals(argv: Sequence[str]) -> tuple[dict[str, list[str]], list[str]]:
@@ -70,8 +75,19 @@ def _parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulate", help="run the offline Realtime + Responses simulator")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=0)
+    sim.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="send answers this many times faster than real time",
+    )
 
-    sub.add_parser("demo", help="run the offline end-to-end voice demo (no network, no key)")
+    demo = sub.add_parser("demo", help="run the offline end-to-end voice demo (no network, no key)")
+    demo.add_argument(
+        "--output-wav",
+        type=Path,
+        help="where to write the assistant's audio (default ./parley-demo-answer.wav)",
+    )
     voice = sub.add_parser("voice", help="talk to the agent from the terminal")
     voice.add_argument("--simulate", action="store_true", help="use the built-in simulator")
     voice.add_argument("--input-wav", type=Path, help="send this WAV instead of the microphone")
@@ -107,11 +123,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "simulate":
         from parley.simulator.cli import main as simulate_main
 
-        return simulate_main(["--host", args.host, "--port", str(args.port)])
+        return simulate_main(
+            ["--host", args.host, "--port", str(args.port), "--speed", str(args.speed)]
+        )
     if args.command == "demo":
         from parley.cli.demo import run_demo
 
-        return asyncio.run(run_demo())
+        return asyncio.run(run_demo(args.output_wav))
     if args.command == "voice":
         from parley.cli.voice import run_voice
 

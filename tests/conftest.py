@@ -1,0 +1,57 @@
+"""Fixtures shared by every test: a fresh CODEX_HOME, app-server processes that are always reaped,
+and a started mock Responses server.
+
+The support code lives in `tests/support/`; this file also makes sure `tests/` is importable so
+tests can write `from support.app_server import AppServerProcess`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+from support.app_server import AppServerProcess, SpawnAppServer  # noqa: E402
+from support.mock_responses import MockResponsesServer  # noqa: E402
+
+
+@pytest.fixture
+def codex_home(tmp_path: Path) -> Path:
+    """An empty CODEX_HOME directory for this test."""
+    home = tmp_path / "codex-home"
+    home.mkdir()
+    return home
+
+
+@pytest.fixture
+async def spawn_app_server(codex_home: Path) -> AsyncIterator[SpawnAppServer]:
+    """Start `parley app-server` processes; any still running at teardown are closed (or killed).
+
+    Call as `await spawn_app_server()` (uses `codex_home`) or with `codex_home=…` and any
+    `AppServerProcess` keyword argument. Tests that care about a clean exit call `close()`
+    themselves; teardown does not check.
+    """
+    started: list[AppServerProcess] = []
+
+    async def spawn(codex_home: Path = codex_home, **kwargs: Any) -> AppServerProcess:
+        process = await AppServerProcess.spawn(codex_home, **kwargs)
+        started.append(process)
+        return process
+
+    yield spawn
+    for process in started:
+        await process.close(check=False)
+
+
+@pytest.fixture
+async def responses_server() -> AsyncIterator[MockResponsesServer]:
+    """A started mock Responses server with an empty script (add answers with `push()`)."""
+    async with MockResponsesServer() as server:
+        yield server
