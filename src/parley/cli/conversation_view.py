@@ -27,6 +27,8 @@ class ConversationState:
     assistant_text: str = ""
     user_text: str = ""
     last_audio_at: float = 0.0
+    last_event_at: float = field(default_factory=time.monotonic)
+    turns_running: int = 0
     awaiting_answer: bool = False
     errors: list[str] = field(default_factory=list)
     realtime_started: asyncio.Event = field(default_factory=asyncio.Event)
@@ -59,6 +61,7 @@ class ConversationView:
 def handle_notification(view: ConversationView, message: dict[str, Any]) -> None:
     """Update the state from one server notification and print what a person wants to see."""
     state = view.state
+    state.last_event_at = time.monotonic()
     method = message.get("method", "")
     params = message.get("params") or {}
     if method == "thread/realtime/started":
@@ -68,7 +71,10 @@ def handle_notification(view: ConversationView, message: dict[str, Any]) -> None
         if params.get("role") == "user":
             if state.assistant_text:
                 view.flush_transcripts()
-            state.user_text += params.get("text", "")
+            text = params.get("text", "")
+            # The API sends the words as deltas and then the whole utterance once more.
+            if text != state.user_text:
+                state.user_text += text
         else:
             if state.user_text:
                 view.flush_transcripts()
@@ -85,6 +91,7 @@ def handle_notification(view: ConversationView, message: dict[str, Any]) -> None
                 "delegate", f"background agent asked: “{item.get('input_transcript')}”", "blue"
             )
     elif method == "turn/started":
+        state.turns_running += 1
         view.line("agent", f"turn {params['turn']['id']} started", "blue")
     elif method == "item/completed":
         item = params.get("item") or {}
@@ -100,6 +107,7 @@ def handle_notification(view: ConversationView, message: dict[str, Any]) -> None
     elif method == "turn/completed":
         turn = params.get("turn") or {}
         status = turn.get("status")
+        state.turns_running = max(0, state.turns_running - 1)
         view.line("agent", f"turn {turn.get('id')} {status}", "blue")
         if status == "completed":
             state.turns_completed += 1

@@ -1,0 +1,280 @@
+"""`parley voice`: a terminal voice client for real use.
+
+It starts a `parley app-server` subprocess (or connects to one with `--listen-url`), logs in with
+`OPENAI_API_KEY` when set, starts realtime on a new or resumed thread and then relays: the
+microphone (or `--input-wav`) goes up as `appendAudio`, the assistant's audio is played (or
+written to `--output-wav`), transcripts and background-agent activity are shown, and each typed
+line goes in as `appendText`. Ctrl-C (or end of input) stops the conversation cleanly.
+`--simulate` points everything at the built-in offline simulator.
+
+With `--input-wav` and no terminal on stdin, the client exits by itself once the file was sent
+and the conversation has gone quiet, which is how it runs unattended (tests, tmux).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from parley.cli.conversation_view import ConversationState, ConversationView, handle_notification
+from parley.client import AppServerClient, RpcCallError
+from parley.config import resolve_codex_home
+from parley.simulator import read_wav, resample, to_mono, write_wav
+
+SAMPLE_RATE = 24_000
+CHUNK_MS = 100
+QUIET_EXIT_S = 2.5
+
+
+class VoiceError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+class AudioDevices:
+    """Microphone in and speaker out through sounddevice (PortAudio), loaded only when needed."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, mic: asyncio.Queue[bytes]) -> None:
+        try:
+            import sounddevice
+        except (ImportError, OSError) as exc:
+            raise VoiceError(
+                f"no audio devices available ({exc}). Install them with "
+                "`pip install 'parley[voice]'` and `apt-get install libportaudio2`, "
+                "or use --input-wav FILE and --output-wav FILE."
+            ) from None
+        self._sd = sounddevice
+        blocksize = SAMPLE_RATE * CHUNK_MS // 1000
+
+        def on_input(data: Any, frames: int, when: Any, status: Any) -> None:
+            loop.call_soon_threadsafe(mic.put_nowait, bytes(data))
+
+        try:
+            self.input = sounddevice.RawInputStream(
+                samplerate=SAMPLE_RATE,
+                channels=1,
+                dtype="int16",
+                blocksize=blocksize,
+                callback=on_input,
+            )
+            self.output = sounddevice.RawOutputStream(
+                samplerate=SAMPLE_RATE, channels=1, dtype="int16"
+            )
+        except Exception as exc:
+            raise VoiceError(
+                f"cannot open the sound card ({exc}); use --input-wav/--output-wav instead"
+            ) from None
+        self.input.start()
+        self.output.start()
+
+    def play(self, pcm: bytes) -> None:
+        self.output.write(pcm)
+
+    def close(self) -> None:
+        for stream in (self.input, self.output):
+            with contextlib.suppress(Exception):
+                stream.stop()
+                stream.close()
+
+
+def _wav_chunks(path: Path) -> list[bytes]:
+    try:
+        pcm, rate, channels = read_wav(path)
+    except (OSError, ValueError) as exc:
+        raise VoiceError(f"cannot read {path}: {exc}") from None
+    pcm = resample(to_mono(pcm, channels), rate, SAMPLE_RATE)
+    size = SAMPLE_RATE * 2 * CHUNK_MS // 1000
+    return [pcm[i : i + size] for i in range(0, len(pcm), size)]
+
+
+async def _send_audio(client: AppServerClient, thread_id: str, pcm: bytes) -> None:
+    await client.request(
+        "thread/realtime/appendAudio",
+        {
+            "threadId": thread_id,
+            "audio": {
+                "data": base64.b64encode(pcm).decode("ascii"),
+                "sampleRate": SAMPLE_RATE,
+                "numChannels": 1,
+                "samplesPerChannel": len(pcm) // 2,
+            },
+        },
+    )
+
+
+async def _typed_lines(client: AppServerClient, thread_id: str, view: ConversationView) -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while True:
+        line = await reader.readline()
+        if not line:
+            return
+        text = line.decode("utf-8", "replace").strip()
+        if text:
+            view.line("you", f"[dim](typed)[/dim] {text}", "green")
+            await client.request(
+                "thread/realtime/appendText", {"threadId": thread_id, "text": text}
+            )
+
+
+def _simulator_overrides(http: str, ws: str) -> list[str]:
+    return [
+        "-c",
+        'model_provider="parley_simulator"',
+        "-c",
+        'model_providers.parley_simulator.name="Parley simulator"',
+        "-c",
+        f'model_providers.parley_simulator.base_url="{http}"',
+        "-c",
+        'model_providers.parley_simulator.wire_api="responses"',
+        "-c",
+        f'experimental_realtime_ws_base_url="{ws}"',
+        "-c",
+        'model="parley-simulated-agent"',
+        "--enable",
+        "realtime_conversation",
+    ]
+
+
+async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
+    console = Console(highlight=False)
+    state = ConversationState()
+    view = ConversationView(console, state)
+    simulator = None
+    client = AppServerClient()
+    tasks: list[asyncio.Task[Any]] = []
+    devices: AudioDevices | None = None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+    log_dir = Path(tempfile.mkdtemp(prefix="parley-voice-"))
+    try:
+        extra: list[str] = []
+        for value in globals_["config"]:
+            extra += ["-c", value]
+        for value in globals_["enable"]:
+            extra += ["--enable", value]
+        for value in globals_["disable"]:
+            extra += ["--disable", value]
+        if args.simulate:
+            from parley.simulator import serve
+
+            simulator = await serve("127.0.0.1", 0)
+            extra += _simulator_overrides(simulator.http_base_url, simulator.realtime_ws_url)
+            view.line("simulator", f"offline Realtime + Responses API at {simulator.base_url}")
+        if args.listen_url:
+            await client.connect_websocket(args.listen_url)
+        else:
+            home = resolve_codex_home()
+            home.mkdir(parents=True, exist_ok=True)
+            if args.simulate and not os.environ.get("OPENAI_API_KEY"):
+                os.environ["OPENAI_API_KEY"] = "sk-parley-simulator"  # only for the subprocess
+            await client.spawn(home, extra_args=extra, stderr_path=log_dir / "app-server.log")
+        tasks.append(asyncio.create_task(_pump(client, view)))
+        await client.initialize("parley-voice")
+        if args.thread:
+            thread = (await client.request("thread/resume", {"threadId": args.thread}))["thread"]
+            view.line("parley", f"resumed thread {thread['id']}", "cyan")
+        else:
+            thread = (await client.request("thread/start", {}))["thread"]
+            view.line("parley", f"new thread {thread['id']}", "cyan")
+        thread_id = thread["id"]
+        await client.request("thread/realtime/start", {"threadId": thread_id})
+        async with asyncio.timeout(15):
+            await state.realtime_started.wait()
+
+        mic: asyncio.Queue[bytes] = asyncio.Queue()
+        if args.input_wav is None or args.output_wav is None:
+            devices = AudioDevices(loop, mic)
+        if sys.stdin.isatty() or args.input_wav is None:
+            tasks.append(asyncio.create_task(_typed_lines(client, thread_id, view)))
+        view.line("voice", "speak (or type a line and press Enter); Ctrl-C to stop", "cyan")
+
+        if args.input_wav is not None:
+            chunks = _wav_chunks(args.input_wav)
+            view.line("you", f"[dim](sending {args.input_wav}, {len(chunks) / 10:.1f} s)[/dim]")
+            for chunk in chunks:
+                await _send_audio(client, thread_id, chunk)
+                await asyncio.sleep(CHUNK_MS / 1000)
+            view.line("you", "[dim](end of input file)[/dim]")
+            if not sys.stdin.isatty():
+                tasks.append(asyncio.create_task(_exit_when_quiet(state, stop)))
+        else:
+            tasks.append(asyncio.create_task(_relay_mic(client, thread_id, mic)))
+
+        played = 0
+        while not stop.is_set():
+            if devices is not None and len(state.audio) > played:
+                devices.play(bytes(state.audio[played:]))
+                played = len(state.audio)
+            if state.errors:
+                raise VoiceError(state.errors[-1])
+            if client.closed.is_set():
+                raise VoiceError(f"the app-server went away; its log: {log_dir / 'app-server.log'}")
+            await asyncio.sleep(0.05)
+        view.flush_transcripts()
+        with contextlib.suppress(RpcCallError, ConnectionError, TimeoutError):
+            await client.request("thread/realtime/stop", {"threadId": thread_id}, timeout=5)
+        view.line("voice", f"stopped; thread {thread_id} keeps the conversation", "cyan")
+        return 0
+    except VoiceError as exc:
+        view.flush_transcripts()
+        console.print(f"[red]parley voice: {exc}[/red]")
+        return 1
+    except (RpcCallError, ConnectionError, TimeoutError) as exc:
+        view.flush_transcripts()
+        console.print(
+            f"[red]parley voice: {exc or type(exc).__name__}[/red] "
+            f"(app-server log: {log_dir / 'app-server.log'})"
+        )
+        return 1
+    finally:
+        if args.output_wav is not None:
+            write_wav(args.output_wav, bytes(state.audio), SAMPLE_RATE)
+            seconds = len(state.audio) / 2 / SAMPLE_RATE
+            view.line("voice", f"assistant audio ({seconds:.1f} s) → {args.output_wav}", "cyan")
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        if devices is not None:
+            devices.close()
+        await client.close()
+        if simulator is not None:
+            await simulator.close()
+
+
+async def _pump(client: AppServerClient, view: ConversationView) -> None:
+    while True:
+        handle_notification(view, await client.notifications.get())
+
+
+async def _relay_mic(client: AppServerClient, thread_id: str, mic: asyncio.Queue[bytes]) -> None:
+    while True:
+        await _send_audio(client, thread_id, await mic.get())
+
+
+async def _exit_when_quiet(state: ConversationState, stop: asyncio.Event) -> None:
+    """Unattended runs end once nothing has happened for a while and no turn is running."""
+    while True:
+        await asyncio.sleep(0.1)
+        last = max(state.last_audio_at, state.last_event_at)
+        if state.turns_running == 0 and time.monotonic() - last > QUIET_EXIT_S:
+            stop.set()
+            return
+
+
+def run_voice(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
+    return asyncio.run(_run(args, globals_))
