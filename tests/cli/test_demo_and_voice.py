@@ -27,7 +27,7 @@ def _assert_audible(path: Path, min_seconds: float) -> None:
 
 
 def test_demo_completes_the_voice_round_trip_offline(tmp_path: Path) -> None:
-    """`parley demo` speaks and types a request, runs the delegated commands and saves the answer."""
+    """`parley demo` speaks and types a request, runs the delegated commands, saves the answer."""
     wav = tmp_path / "answer.wav"
     done = subprocess.run(
         [sys.executable, "-m", "parley", "demo", "--output-wav", str(wav)],
@@ -49,7 +49,7 @@ def test_demo_completes_the_voice_round_trip_offline(tmp_path: Path) -> None:
 
 
 def test_voice_with_wav_files_runs_unattended(tmp_path: Path) -> None:
-    """`parley voice --simulate` sends a WAV, shows the agent's work and writes the spoken answer."""
+    """`parley voice --simulate` sends a WAV, shows the agent's work, writes the spoken answer."""
     spoken = tmp_path / "request.wav"
     write_wav(spoken, synthesize_speech("list the files"), 24_000)
     (tmp_path / "work").mkdir()

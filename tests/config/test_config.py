@@ -66,7 +66,11 @@ def test_overrides_and_feature_flags(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text(SPEC_CONFIG)
     config = load_config(
         tmp_path,
-        overrides=["model=gpt-x", 'realtime.version="v2"', "model_providers.mock_provider.request_max_retries=3"],
+        overrides=[
+            "model=gpt-x",
+            'realtime.version="v2"',
+            "model_providers.mock_provider.request_max_retries=3",
+        ],
         disable=["realtime_conversation"],
     )
     assert config.model == "gpt-x"
@@ -83,7 +87,7 @@ def test_overrides_and_feature_flags(tmp_path: Path) -> None:
         ('sandbox_mode = "everything"', "`sandbox_mode`: unknown value `everything`"),
         ("model = 5", "`model`: expected str"),
         ('model_provider = "nope"', "`model_provider`: provider `nope` is not defined"),
-        ("[realtime]\nversion = \"v9\"", "`realtime.version`"),
+        ('[realtime]\nversion = "v9"', "`realtime.version`"),
         ("model = ", "invalid TOML"),
     ],
 )

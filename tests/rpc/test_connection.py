@@ -39,9 +39,20 @@ def test_jsonrpc_member_accepted_and_never_written() -> None:
 
 @pytest.mark.parametrize(
     "line",
-    [b"this is not json", b'{"id": 50, "method": ', b"[]", b"42", b'"hello"', b"null", b"{}",
-     b"", b'{"id":1.5,"method":"m"}', b'{"id":true,"method":"m"}', b'{"id":null,"method":"m"}',
-     b'{"id":1,"params":{"x":"\xff\xfe"},"method":"m"}'],
+    [
+        b"this is not json",
+        b'{"id": 50, "method": ',
+        b"[]",
+        b"42",
+        b'"hello"',
+        b"null",
+        b"{}",
+        b"",
+        b'{"id":1.5,"method":"m"}',
+        b'{"id":true,"method":"m"}',
+        b'{"id":null,"method":"m"}',
+        b'{"id":1,"params":{"x":"\xff\xfe"},"method":"m"}',
+    ],
 )
 def test_malformed_lines_are_reported_not_raised(line: bytes) -> None:
     """Garbage, batches, bad ids and invalid UTF-8 are dropped without killing the connection."""
@@ -60,11 +71,11 @@ def test_notifications_with_or_without_params() -> None:
 def test_handshake_gates() -> None:
     """Requests before initialize fail with "Not initialized"; a second initialize fails too."""
     conn = RpcConnection()
-    with pytest.raises(ClientError, match="^Not initialized$"):
+    with pytest.raises(ClientError, match=r"^Not initialized$"):
         conn.require_initialized()
     conn.accept_initialize(ClientInfo("c", None, "1"), experimental_api=False, opt_out=[])
     conn.require_initialized()
-    with pytest.raises(ClientError, match="^Already initialized$"):
+    with pytest.raises(ClientError, match=r"^Already initialized$"):
         conn.accept_initialize(ClientInfo("c", None, "1"), experimental_api=False, opt_out=[])
     with pytest.raises(ClientError) as err:
         conn.require_experimental("thread/realtime/start")
@@ -103,6 +114,9 @@ def test_error_lines_carry_code_and_message_without_data() -> None:
     conn = RpcConnection()
     line = conn.error(7, MethodNotFound("no/such"))
     assert orjson.loads(line) == {
-        "error": {"code": -32601, "message": "method not found: `no/such` is not implemented by Parley"},
+        "error": {
+            "code": -32601,
+            "message": "method not found: `no/such` is not implemented by Parley",
+        },
         "id": 7,
     }

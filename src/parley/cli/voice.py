@@ -46,7 +46,7 @@ class AudioDevices:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, mic: asyncio.Queue[bytes]) -> None:
         try:
-            import sounddevice
+            import sounddevice  # type: ignore[import-not-found,unused-ignore]
         except (ImportError, OSError) as exc:
             raise VoiceError(
                 f"no audio devices available ({exc}). Install them with "

@@ -40,6 +40,7 @@ class AppServerClient:
         self.notifications: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._on_server_request = on_server_request
         self._reader_task: asyncio.Task[None] | None = None
+        self._answering: set[asyncio.Task[None]] = set()
         self._ws: Any = None
         self.closed = asyncio.Event()
 
@@ -126,7 +127,9 @@ class AppServerClient:
         if not isinstance(message, dict):
             return
         if "method" in message and "id" in message:
-            asyncio.create_task(self._answer(message))
+            task = asyncio.create_task(self._answer(message))
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
         elif "method" in message:
             await self.notifications.put(message)
         elif "id" in message:
@@ -151,7 +154,12 @@ class AppServerClient:
             raise ConnectionError("not connected")
         await self._send(orjson.dumps(message) + b"\n")
 
-    async def request(self, method: str, params: dict[str, Any], timeout: float = 30.0) -> Any:
+    async def request(
+        self,
+        method: str,
+        params: dict[str, Any],
+        timeout: float = 30.0,  # noqa: ASYNC109 (a per-call deadline is the caller's choice)
+    ) -> Any:
         request_id = self._next_id
         self._next_id += 1
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

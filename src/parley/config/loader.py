@@ -135,7 +135,9 @@ class _Reader:
     ) -> str:
         value = self.get(table, key, full_key, str, default)
         if value not in choices:
-            raise self.fail(full_key, f"unknown value `{value}`, expected one of {', '.join(choices)}")
+            raise self.fail(
+                full_key, f"unknown value `{value}`, expected one of {', '.join(choices)}"
+            )
         return str(value)
 
     def table(self, table: dict[str, Any], key: str, full_key: str) -> dict[str, Any]:
@@ -155,7 +157,8 @@ def _provider(reader: _Reader, tree: dict[str, Any], provider_id: str) -> ModelP
             )
         raise reader.fail(
             "model_provider",
-            f"provider `{provider_id}` is not defined (add a [model_providers.{provider_id}] table)",
+            f"provider `{provider_id}` is not defined "
+            f"(add a [model_providers.{provider_id}] table)",
         )
     prefix = f"model_providers.{provider_id}"
     raw = providers[provider_id]
@@ -231,16 +234,27 @@ def load_config(
 
     realtime_table = reader.table(tree, "realtime", "realtime")
     realtime = RealtimeConfig(
-        version=reader.choice(realtime_table, "version", "realtime.version", REALTIME_VERSIONS, "v2"),
-        type=reader.choice(realtime_table, "type", "realtime.type", REALTIME_TYPES, "conversational"),
+        version=reader.choice(
+            realtime_table, "version", "realtime.version", REALTIME_VERSIONS, "v2"
+        ),
+        type=reader.choice(
+            realtime_table, "type", "realtime.type", REALTIME_TYPES, "conversational"
+        ),
         voice=reader.get(realtime_table, "voice", "realtime.voice", str, None),
         ws_base_url=_blank_to_none(
             reader.get(
-                tree, "experimental_realtime_ws_base_url", "experimental_realtime_ws_base_url", str, None
+                tree,
+                "experimental_realtime_ws_base_url",
+                "experimental_realtime_ws_base_url",
+                str,
+                None,
             )
         ),
         ws_model=reader.get(
-            tree, "experimental_realtime_ws_model", "experimental_realtime_ws_model", str,
+            tree,
+            "experimental_realtime_ws_model",
+            "experimental_realtime_ws_model",
+            str,
             DEFAULT_REALTIME_MODEL,
         ),
         backend_prompt=_blank_to_none(
@@ -287,7 +301,9 @@ def load_config(
         approval_policy=reader.choice(
             tree, "approval_policy", "approval_policy", APPROVAL_POLICIES, "on-request"
         ),
-        sandbox_mode=reader.choice(tree, "sandbox_mode", "sandbox_mode", SANDBOX_MODES, "read-only"),
+        sandbox_mode=reader.choice(
+            tree, "sandbox_mode", "sandbox_mode", SANDBOX_MODES, "read-only"
+        ),
         network_access=network_access,
         provider=provider,
         realtime=realtime,

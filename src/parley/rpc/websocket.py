@@ -27,9 +27,7 @@ SessionFactory = Callable[
 def _health(connection: ServerConnection, request: Request) -> Response | None:
     path = request.path.split("?", 1)[0]
     if path in ("/readyz", "/healthz"):
-        return Response(
-            HTTPStatus.OK, "OK", Headers([("Content-Type", "text/plain")]), b"ok\n"
-        )
+        return Response(HTTPStatus.OK, "OK", Headers([("Content-Type", "text/plain")]), b"ok\n")
     if "upgrade" not in request.headers.get("Connection", "").lower():
         return Response(
             HTTPStatus.NOT_FOUND,

@@ -152,7 +152,9 @@ class ClientSession:
             elif isinstance(event, Response):
                 future.set_result(event.result)
             else:
-                future.set_exception(ConnectionError(f"client answered with an error: {event.error}"))
+                future.set_exception(
+                    ConnectionError(f"client answered with an error: {event.error}")
+                )
 
     async def _handle_request(self, request: Request) -> None:
         try:
@@ -247,7 +249,7 @@ class ClientSession:
                     {
                         "summary": f"sandboxed commands will be refused: {problem}",
                         "details": "Install bubblewrap (Debian/Ubuntu: apt-get install "
-                        "bubblewrap) or set sandbox_mode = \"danger-full-access\".",
+                        'bubblewrap) or set sandbox_mode = "danger-full-access".',
                     },
                 )
 
@@ -258,7 +260,7 @@ async def login_start(session: ClientSession, raw: Any) -> Any:
         kind = raw.get("type")
         if kind in ("chatgpt", "chatgptDeviceCode", "chatgptAuthTokens"):
             raise ClientError(
-                f"login type `{kind}` is not supported by Parley; use {{\"type\": \"apiKey\"}}"
+                f'login type `{kind}` is not supported by Parley; use {{"type": "apiKey"}}'
             )
     params = parse_params(m.LoginAccountParams, raw)
     if not isinstance(params, m.ApiKeyv2LoginAccountParams):
@@ -269,9 +271,7 @@ async def login_start(session: ClientSession, raw: Any) -> Any:
     session.server.auth.login(api_key.strip())
 
     def announce() -> None:
-        session.notify(
-            "account/login/completed", {"loginId": None, "success": True, "error": None}
-        )
+        session.notify("account/login/completed", {"loginId": None, "success": True, "error": None})
         session.server.broadcast("account/updated", {"authMode": "apikey", "planType": None})
 
     session._then(session._current_id, announce)

@@ -12,9 +12,7 @@ from parley import PROTOCOL_VERSION
 def _os_description() -> str:
     try:
         with open("/etc/os-release", encoding="utf-8") as handle:
-            fields = dict(
-                line.rstrip("\n").split("=", 1) for line in handle if "=" in line
-            )
+            fields = dict(line.rstrip("\n").split("=", 1) for line in handle if "=" in line)
     except OSError:
         return f"{platform.system()} {platform.release()}"
     name = fields.get("NAME", platform.system()).strip('"')

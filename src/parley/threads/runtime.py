@@ -100,9 +100,7 @@ def _now() -> int:
 
 def text_of(user_input: list[dict[str, Any]]) -> str:
     """The concatenated text parts of a UserInput list."""
-    return "".join(
-        str(part.get("text", "")) for part in user_input if part.get("type") == "text"
-    )
+    return "".join(str(part.get("text", "")) for part in user_input if part.get("type") == "text")
 
 
 class ThreadRuntime:
@@ -234,7 +232,11 @@ class ThreadRuntime:
         )
 
     def start_turn(
-        self, user_input: list[dict[str, Any]], *, origin: str = "client", turn_id: str | None = None
+        self,
+        user_input: list[dict[str, Any]],
+        *,
+        origin: str = "client",
+        turn_id: str | None = None,
     ) -> dict[str, Any]:
         if self.active is not None:
             raise ClientError(
@@ -266,9 +268,7 @@ class ThreadRuntime:
         if turn is None:
             raise ClientError("no active turn to steer")
         if expected_turn_id is not None and expected_turn_id != turn.id:
-            raise ClientError(
-                f"expected active turn id `{expected_turn_id}` but found `{turn.id}`"
-            )
+            raise ClientError(f"expected active turn id `{expected_turn_id}` but found `{turn.id}`")
         turn.steering.append(list(user_input))
         if self.realtime is not None and self.realtime.is_running:
             text = text_of(user_input)
