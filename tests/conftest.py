@@ -7,8 +7,9 @@ tests can write `from support.app_server import AppServerProcess`.
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,25 @@ if _TESTS_DIR not in sys.path:
 
 from support.app_server import AppServerProcess, SpawnAppServer  # noqa: E402
 from support.mock_responses import MockResponsesServer  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _hermetic_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Run every test with an empty HOME.
+
+    Commands run as login shells (`bash -lc`), which load the developer's profile; a profile
+    that starts tools such as pyenv makes commands slow or stuck (its lock file can be left
+    behind when a timed-out command is killed). An empty HOME keeps tests hermetic and never
+    touches the developer's ~/.codex either.
+    """
+    home = tmp_path_factory.mktemp("home")
+    saved = os.environ.get("HOME")
+    os.environ["HOME"] = str(home)
+    yield
+    if saved is None:
+        os.environ.pop("HOME", None)
+    else:
+        os.environ["HOME"] = saved
 
 
 @pytest.fixture

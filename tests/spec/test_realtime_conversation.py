@@ -178,10 +178,26 @@ class SpecEnv:
         self._responses_servers: list[MockResponsesServer] = []
         # wiremock `.expect(n)` on a mounted mock: /responses request counts checked at shutdown.
         self.responses_expectations: dict[int, int] = {}
+        # Environment overrides for the app-server processes started from now on.
+        self.app_server_env: dict[str, str | None] = {}
+
+    def isolate_login_shell(self) -> None:
+        """Give the app-server (and so its `bash -lc` tool commands) an empty HOME.
+
+        The shell tool runs a login shell, which sources the machine's ~/.profile; on a developer
+        machine that can be slow or block (e.g. `pyenv init` waiting for pyenv's rehash lock
+        while other test runs start shells), which would trip the scripted 5 s command timeout
+        for reasons outside the test. The upstream CI machines have no such profile.
+        """
+        home = self.codex_home.parent / "home"
+        home.mkdir(exist_ok=True)
+        self.app_server_env["HOME"] = str(home)
 
     async def mcp_process(self, codex_home: Path | None = None) -> AppServerProcess:
         """`McpProcess::new(codex_home)`: spawn `python -m parley app-server`."""
-        process = await AppServerProcess.spawn(codex_home or self.codex_home)
+        process = await AppServerProcess.spawn(
+            codex_home or self.codex_home, env=dict(self.app_server_env)
+        )
         self._processes.append(process)
         return process
 
@@ -1558,6 +1574,7 @@ async def test_webrtc_v2_tool_call_delegated_turn_can_execute_shell_tool(env: Sp
             )
         ]
     )
+    env.isolate_login_shell()
     harness = await RealtimeE2eHarness.new_with_sandbox(
         env,
         RealtimeTestVersion.V2,
