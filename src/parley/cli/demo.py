@@ -11,7 +11,6 @@ the whole round trip completed.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import shutil
 import tempfile
@@ -101,19 +100,7 @@ async def _speak(client: AppServerClient, thread_id: str, text: str, speed: floa
     pcm = synthesize_speech(text)
     chunk = SAMPLE_RATE * 2 * CHUNK_MS // 1000
     for offset in range(0, len(pcm), chunk):
-        piece = pcm[offset : offset + chunk]
-        await client.request(
-            "thread/realtime/appendAudio",
-            {
-                "threadId": thread_id,
-                "audio": {
-                    "data": base64.b64encode(piece).decode("ascii"),
-                    "sampleRate": SAMPLE_RATE,
-                    "numChannels": 1,
-                    "samplesPerChannel": len(piece) // 2,
-                },
-            },
-        )
+        await client.append_audio(thread_id, pcm[offset : offset + chunk], SAMPLE_RATE)
         await asyncio.sleep(CHUNK_MS / 1000 / speed)
     return len(pcm) / 2 / SAMPLE_RATE
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import os
 import signal
@@ -95,21 +94,6 @@ def _wav_chunks(path: Path) -> list[bytes]:
     pcm = resample(to_mono(pcm, channels), rate, SAMPLE_RATE)
     size = SAMPLE_RATE * 2 * CHUNK_MS // 1000
     return [pcm[i : i + size] for i in range(0, len(pcm), size)]
-
-
-async def _send_audio(client: AppServerClient, thread_id: str, pcm: bytes) -> None:
-    await client.request(
-        "thread/realtime/appendAudio",
-        {
-            "threadId": thread_id,
-            "audio": {
-                "data": base64.b64encode(pcm).decode("ascii"),
-                "sampleRate": SAMPLE_RATE,
-                "numChannels": 1,
-                "samplesPerChannel": len(pcm) // 2,
-            },
-        },
-    )
 
 
 async def _typed_lines(client: AppServerClient, thread_id: str, view: ConversationView) -> None:
@@ -206,7 +190,7 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
             chunks = _wav_chunks(args.input_wav)
             view.line("you", f"[dim](sending {args.input_wav}, {len(chunks) / 10:.1f} s)[/dim]")
             for chunk in chunks:
-                await _send_audio(client, thread_id, chunk)
+                await client.append_audio(thread_id, chunk, SAMPLE_RATE)
                 await asyncio.sleep(CHUNK_MS / 1000)
             view.line("you", "[dim](end of input file)[/dim]")
             if not sys.stdin.isatty():
@@ -263,7 +247,7 @@ async def _pump(client: AppServerClient, view: ConversationView) -> None:
 
 async def _relay_mic(client: AppServerClient, thread_id: str, mic: asyncio.Queue[bytes]) -> None:
     while True:
-        await _send_audio(client, thread_id, await mic.get())
+        await client.append_audio(thread_id, await mic.get(), SAMPLE_RATE)
 
 
 async def _exit_when_quiet(state: ConversationState, stop: asyncio.Event) -> None:

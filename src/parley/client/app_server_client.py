@@ -8,6 +8,7 @@ protocol, for Parley's own terminal tools; it is not used by the server.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import sys
@@ -172,6 +173,21 @@ class AppServerClient:
         if params is not None:
             message["params"] = params
         await self._write(message)
+
+    async def append_audio(self, thread_id: str, pcm16: bytes, sample_rate: int = 24_000) -> None:
+        """Send one chunk of mono PCM16 audio to the thread's realtime conversation."""
+        await self.request(
+            "thread/realtime/appendAudio",
+            {
+                "threadId": thread_id,
+                "audio": {
+                    "data": base64.b64encode(pcm16).decode("ascii"),
+                    "sampleRate": sample_rate,
+                    "numChannels": 1,
+                    "samplesPerChannel": len(pcm16) // 2,
+                },
+            },
+        )
 
     async def initialize(self, client_name: str = "parley-cli", version: str = "0.1.0") -> Any:
         result = await self.request(

@@ -134,6 +134,13 @@ class ClientSession:
         finally:
             self._waiting.pop(request_id, None)
             self.rpc.forget(request_id)
+            # Answered, or dropped because the turn ended: either way the client can close
+            # whatever it showed for the request.
+            thread_id = params.get("threadId")
+            if isinstance(thread_id, str):
+                self.notify(
+                    "serverRequest/resolved", {"threadId": thread_id, "requestId": request_id}
+                )
 
     # ---- input -------------------------------------------------------------------------
     async def receive_line(self, line: bytes) -> None:
