@@ -32,7 +32,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from parley.client import AppServerClient  # noqa: E402
+from parley.client import AppServerClient
 
 CHUNK = base64.b64encode(os.urandom(4800)).decode("ascii")  # 100 ms of 24 kHz PCM16
 
@@ -122,7 +122,8 @@ async def main() -> None:
         parley = await through_parley(url, args.chunks)
     print(
         f"ratio parley/baseline: throughput {parley['rate'] / base['rate']:.2f}x, "
-        f"p50 latency {parley['p50'] / base['p50']:.1f}x, p95 latency {parley['p95'] / base['p95']:.1f}x"
+        f"p50 latency {parley['p50'] / base['p50']:.1f}x, "
+        f"p95 latency {parley['p95'] / base['p95']:.1f}x"
     )
 
 
