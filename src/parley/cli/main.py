@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -97,13 +98,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class RedactSecrets(logging.Filter):
+    """Rewrites bearer tokens and API keys in every log line, whichever library wrote it."""
+
+    PATTERNS = (
+        (re.compile(r"(?i)(bearer\s+)\S+"), r"\1<redacted>"),
+        (re.compile(r"\bsk-[A-Za-z0-9_\-]{4,}"), "sk-<redacted>"),
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = message
+        for pattern, replacement in self.PATTERNS:
+            redacted = pattern.sub(replacement, redacted)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
 def _setup_logging() -> None:
     level = os.environ.get("PARLEY_LOG", os.environ.get("RUST_LOG", "warning")).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         level = "WARNING"
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactSecrets())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+    # Library loggers print every handshake header at DEBUG; keep them above that.
+    for name in ("websockets", "httpx", "httpcore", "aiohttp"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
