@@ -85,8 +85,8 @@ async def ready_server(
 ) -> tuple[AppServerProcess, dict[str, Any]]:
     """Config written, server started, initialized, logged in, one thread started in `workspace`.
 
-    Returns the server and the new thread object; the `thread/started` notification and the
-    login notifications are consumed.
+    Returns the server and the new thread object; the login notifications and `thread/started`
+    are consumed. (HOME is already an empty directory: see `tests/conftest.py`.)
     """
     uri = responses.uri if responses is not None else UNUSED_PROVIDER_URI
     write_config(codex_home, uri, **config)
@@ -162,6 +162,21 @@ def processes_with_argument(argument: str) -> list[int]:
         if state != b"Z" and any(argument.encode() in arg for arg in argv):
             pids.append(int(entry))
     return pids
+
+
+def describe_processes(pids: list[int]) -> str:
+    """`pid state argv` lines for failure messages."""
+    lines = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0].decode()
+        except OSError:
+            argv, state = "(gone)", "-"
+        lines.append(f"  {pid} {state} {argv}")
+    return "\n".join(lines) or "  (none)"
 
 
 async def eventually(predicate: Any, timeout: float = 5.0, interval: float = 0.05) -> bool:

@@ -165,6 +165,11 @@ async def test_thread_history_survives_a_restart(
     assert thread["id"] in [t["id"] for t in listed["data"]]
     assert resumed["thread"]["id"] == thread["id"]
     assert [t["id"] for t in resumed["thread"]["turns"]] == [turn["id"]]
+    earlier = resumed["thread"]["turns"][0]
+    assert earlier["status"] == "completed"
+    assert [i["text"] for i in earlier["items"] if i["type"] == "agentMessage"] == [
+        "I will remember pineapple."
+    ]
     assert completed["status"] == "completed"
     records = responses_server.responses_request_records()
     assert len(records) == 2

@@ -316,3 +316,41 @@ async def test_generate_json_schema_writes_the_protocol(tmp_path: Path) -> None:
     assert '"thread/realtime/start"' in experimental_files["ClientRequest.json"]
     assert '"thread/realtime/listVoices"' in experimental_files["ClientRequest.json"]
     assert set(stable_files) < set(experimental_files)
+
+
+async def test_websocket_drops_malformed_frames_and_keeps_serving(
+    spawn_app_server: SpawnAppServer, codex_home: Path
+) -> None:
+    """A WebSocket frame that is not a JSON-RPC message gets no reply; the connection goes on."""
+    write_config(codex_home)
+    port = free_port()
+    server = await spawn_app_server(
+        codex_home=codex_home, args=["--listen", f"ws://127.0.0.1:{port}"]
+    )
+    socket = await _connect_when_ready(port)
+    try:
+        client = WsClient(socket, SchemaValidator())
+        await client.request("initialize", _init_params("client-a"))
+        await socket.send("this is not json")
+        await socket.send('[{"id":51,"method":"thread/realtime/listVoices","params":{}}]')
+        await socket.send(b'{"id":52,"method":"thread/realtime/listVoices","params":{"x":"\xff"}}')
+        voices = await client.request("thread/realtime/listVoices", {})
+        assert voices["result"]["voices"]["defaultV1"] == "cove"
+        assert [m for m in client.received if m.get("id") in (51, 52)] == []
+    finally:
+        await socket.close()
+    os.kill(server.pid, signal.SIGTERM)
+    assert await server.wait_for_exit(timeout=5.0) == 0
+    await server.close()
+
+
+async def _connect_when_ready(port: int, timeout: float = 10.0) -> ClientConnection:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            return await connect(f"ws://127.0.0.1:{port}")
+        except OSError:
+            if loop.time() >= deadline:
+                raise
+            await asyncio.sleep(0.05)

@@ -27,6 +27,7 @@ from parley.tools.sandbox import check as sandbox_problem
 
 from .helpers import (
     API_KEY,
+    describe_processes,
     eventually,
     items,
     notifications,
@@ -219,7 +220,7 @@ async def test_shell_command_runs_and_its_output_goes_back_to_the_model(
     (done,) = items(server, "item/completed", "commandExecution")
     assert started["item"]["id"] == "call-1" and started["item"]["status"] == "inProgress"
     assert started["item"]["aggregatedOutput"] is None
-    assert done["item"]["status"] == "completed"
+    assert done["item"]["status"] == "completed", orjson.dumps(done).decode()
     assert done["item"]["aggregatedOutput"] == "realtime-tool-ok"
     assert done["item"]["exitCode"] == 0
     assert done["item"]["cwd"] == str(workspace)
@@ -371,6 +372,9 @@ async def test_interrupt_mid_stream(
     assert result == {}
     assert completed["status"] == "interrupted" and completed["error"] is None
     assert items(server, "item/completed", "agentMessage") == []
+    statuses = [p["status"] for p in notifications(server, "thread/status/changed")]
+    assert statuses[-1] == {"type": "idle"}
+    assert in_order(methods(server), ["turn/started", "thread/status/changed", "turn/completed"])
     record = responses_server.responses_request_records()[0]
     await asyncio.wait_for(record.finished.wait(), 5.0)
     assert record.client_disconnected, "the interrupted Responses stream was left open"
@@ -400,7 +404,9 @@ async def test_interrupt_kills_a_running_command(
     turn = await start_turn(server, thread["id"], "wait a while")
     await server.read_notification("item/started")  # the user message
     await server.read_notification("item/started")  # the command
-    assert await eventually(lambda: processes_with_argument(marker)), "sleep never started"
+    assert await eventually(lambda: processes_with_argument(marker)), (
+        f"sleep never started{server.stderr_text()[-3000:]}"
+    )
 
     result = await server.request(
         "turn/interrupt", {"threadId": thread["id"], "turnId": turn["id"]}
@@ -408,9 +414,41 @@ async def test_interrupt_kills_a_running_command(
     completed = await wait_turn_completed(server, turn["id"])
 
     assert result == {}
-    assert completed["status"] == "interrupted"
+    assert completed["status"] == "interrupted", orjson.dumps(notifications(server)).decode()
     assert await eventually(lambda: not processes_with_argument(marker), timeout=5.0), (
-        f"left running: {processes_with_argument(marker)}"
+        f"left running:\n{describe_processes(processes_with_argument(marker))}"
+    )
+    await server.close()
+
+
+async def test_stdin_eof_during_a_turn_exits_and_leaves_no_command_behind(
+    spawn_app_server: SpawnAppServer,
+    codex_home: Path,
+    responses_server: MockResponsesServer,
+    workspace: Path,
+) -> None:
+    """A client that quits while a command runs ends the server (status 0) and the command."""
+    marker = f"30.{random.randrange(10**8):08d}"
+    responses_server.push(shell_call(["sleep", marker]))
+    server, thread = await ready_server(
+        spawn_app_server,
+        codex_home,
+        responses_server,
+        workspace=workspace,
+        sandbox="danger-full-access",
+    )
+    await start_turn(server, thread["id"], "wait a while")
+    assert await eventually(lambda: processes_with_argument(marker)), (
+        f"sleep never started{server.stderr_text()[-3000:]}"
+    )
+
+    await server.close_stdin()
+    status = await server.wait_for_exit(timeout=5.0)
+
+    assert status == 0
+    assert await eventually(lambda: not processes_with_argument(marker), timeout=3.0), (
+        f"left running after the server exited:\n"
+        f"{describe_processes(processes_with_argument(marker))}"
     )
     await server.close()
 
@@ -517,7 +555,7 @@ async def test_untrusted_command_asks_for_approval(
     assert len(bodies) == 2
     output = function_call_outputs(bodies[1])["call-1"]
     if decision == "accept":
-        assert done["item"]["status"] == "completed"
+        assert done["item"]["status"] == "completed", orjson.dumps(done).decode()
         assert done["item"]["exitCode"] == 0
         assert (workspace / "made.txt").exists()
     else:

@@ -39,6 +39,14 @@ class TurnNotifier:
         self._shown: dict[tuple[Any, ...], int] = {}  # text length the client has seen
         self._attempt: dict[tuple[Any, ...], str] = {}  # text received in this attempt
 
+    def new_request(self) -> None:
+        """A new model request starts: item ids are only unique within one response, so what
+        earlier responses showed says nothing about this one."""
+        self._started.clear()
+        self._completed.clear()
+        self._shown.clear()
+        self._attempt.clear()
+
     def new_attempt(self) -> None:
         """A retried stream starts: text it repeats is not shown again."""
         self._attempt.clear()

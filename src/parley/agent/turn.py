@@ -184,6 +184,7 @@ class TurnEngine:
         body = self._request_body()
         max_retries = max(self._settings.provider.stream_max_retries, 0)
         retries = 0
+        self._notifier.new_request()
         while True:
             self._notifier.new_attempt()
             translator = ResponseTranslator()
