@@ -564,3 +564,35 @@ async def test_untrusted_command_asks_for_approval(
         assert not (workspace / "made.txt").exists()
         assert "rejected" in output or "declined" in output
     await server.close()
+
+
+async def test_turn_start_on_a_busy_thread_joins_the_running_turn(
+    spawn_app_server: SpawnAppServer,
+    codex_home: Path,
+    responses_server: MockResponsesServer,
+    workspace: Path,
+) -> None:
+    """A second turn/start while a turn runs is not lost: it joins that turn's next request."""
+    gate = asyncio.Event()
+    responses_server.push(
+        ScriptedResponse(create_final_assistant_message_sse_response("first answer"), gate=gate),
+        create_final_assistant_message_sse_response("second answer"),
+    )
+    server, thread = await ready_server(
+        spawn_app_server, codex_home, responses_server, workspace=workspace
+    )
+    turn = await start_turn(server, thread["id"], "start working")
+    await responses_server.wait_for_responses_requests(1)
+
+    joined = await start_turn(server, thread["id"], "also do this")
+    gate.set()
+    completed = await wait_turn_completed(server, turn["id"])
+
+    assert joined["id"] == turn["id"] and joined["status"] == "inProgress"
+    assert completed["status"] == "completed"
+    bodies = responses_server.responses_requests()
+    assert len(bodies) == 2
+    assert user_texts(bodies[1])[-1] == "also do this"
+    assert len(notifications(server, "turn/started")) == 1
+    assert len(notifications(server, "turn/completed")) == 1
+    await server.close()

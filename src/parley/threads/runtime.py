@@ -239,10 +239,11 @@ class ThreadRuntime:
         turn_id: str | None = None,
     ) -> dict[str, Any]:
         if self.active is not None:
-            raise ClientError(
-                f"thread {self.id} already has a running turn `{self.active.id}`; "
-                "steer it with turn/steer or wait for turn/completed"
-            )
+            # As the reference: input for a busy thread joins the running turn (it reaches the
+            # turn's next model request), and the client gets that turn back.
+            running = self.active
+            self.steer(user_input, expected_turn_id=None)
+            return self._running_turn_wire(running)
         turn = ActiveTurn(id=turn_id or uuid7(), origin=origin, started_at=_now())
         self.active = turn
         task = asyncio.get_running_loop().create_task(self._run(turn, user_input))
@@ -259,6 +260,18 @@ class ThreadRuntime:
             "status": "inProgress",
             "error": None,
             "startedAt": None,
+            "completedAt": None,
+            "durationMs": None,
+        }
+
+    @staticmethod
+    def _running_turn_wire(turn: ActiveTurn) -> dict[str, Any]:
+        return {
+            "id": turn.id,
+            "items": [],
+            "status": "inProgress",
+            "error": None,
+            "startedAt": turn.started_at,
             "completedAt": None,
             "durationMs": None,
         }
