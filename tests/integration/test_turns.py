@@ -543,7 +543,9 @@ async def test_untrusted_command_asks_for_approval(
     assert not (workspace / "made.txt").exists(), "the command ran before it was approved"
     await server.send_response(request["id"], {"decision": decision})
     completed = await wait_turn_completed(server, turn["id"])
+    resolved = await server.read_notification("serverRequest/resolved")
 
+    assert resolved == {"threadId": thread["id"], "requestId": request["id"]}
     params = request["params"]
     assert params["threadId"] == thread["id"] and params["turnId"] == turn["id"]
     assert params["itemId"] == "call-1"
