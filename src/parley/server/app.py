@@ -596,8 +596,10 @@ async def realtime_start(session: ClientSession, raw: Any) -> Any:
     )
     previous = thread.realtime
     if previous is not None:
+        # Replaced silently, as the reference does; its socket closes in the background so
+        # this request is answered at once.
         thread.realtime = None
-        await previous.close_silently()
+        _spawn(previous.close_silently())
     conversation = RealtimeConversation(_RealtimePort(thread), settings)
     thread.attach_realtime(conversation)
     session._then(session._current_id, lambda: conversation.start(start))
