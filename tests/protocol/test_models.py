@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import inspect
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from pydantic import TypeAdapter
 
 from parley.protocol import models
@@ -70,10 +68,6 @@ def test_notifications_are_picked_by_method() -> None:
     assert note.params.reason == "requested"
 
 
-@pytest.mark.skipif(
-    shutil.which("datamodel-codegen", path=str(ROOT / ".venv" / "bin")) is None,
-    reason="datamodel-codegen is not installed",
-)
 def test_models_module_is_generated_from_the_vendored_schema(tmp_path: Path) -> None:
     """models.py is exactly what scripts/generate_models.sh produces (nobody edited it by hand)."""
     out = tmp_path / "models.py"
