@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from parley.simulator import read_wav, rms, synthesize_speech, write_wav
@@ -106,3 +108,36 @@ def test_voice_reports_a_missing_input_file_clearly(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "nope.wav" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_voice_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    """Ctrl-C in the middle of a conversation stops it, saves the audio so far and exits 0."""
+    spoken = tmp_path / "long-silence.wav"
+    write_wav(spoken, bytes(24_000 * 2 * 20), 24_000)  # 20 s of silence: still sending at ^C
+    answer = tmp_path / "answer.wav"
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "parley", "voice", "--simulate",
+            "--input-wav", str(spoken), "--output-wav", str(answer),
+        ],
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:  # wait until audio is flowing
+        if "sending" in line:
+            break
+    time.sleep(1.0)
+    interrupted = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, out + err
+    assert time.monotonic() - interrupted < 8, "Ctrl-C did not stop the client promptly"
+    assert "stopped; thread" in out
+    assert "Traceback" not in out + err
+    _pcm, rate, channels = read_wav(answer)
+    assert (rate, channels) == (24_000, 1)

@@ -189,12 +189,12 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
         if args.input_wav is not None:
             chunks = _wav_chunks(args.input_wav)
             view.line("you", f"[dim](sending {args.input_wav}, {len(chunks) / 10:.1f} s)[/dim]")
-            for chunk in chunks:
-                await client.append_audio(thread_id, chunk, SAMPLE_RATE)
-                await asyncio.sleep(CHUNK_MS / 1000)
-            view.line("you", "[dim](end of input file)[/dim]")
-            if not sys.stdin.isatty():
-                tasks.append(asyncio.create_task(_exit_when_quiet(state, stop)))
+            unattended = not sys.stdin.isatty()
+            tasks.append(
+                asyncio.create_task(
+                    _send_wav(client, thread_id, chunks, view, state, stop if unattended else None)
+                )
+            )
         else:
             tasks.append(asyncio.create_task(_relay_mic(client, thread_id, mic)))
 
@@ -243,6 +243,23 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
 async def _pump(client: AppServerClient, view: ConversationView) -> None:
     while True:
         handle_notification(view, await client.notifications.get())
+
+
+async def _send_wav(
+    client: AppServerClient,
+    thread_id: str,
+    chunks: list[bytes],
+    view: ConversationView,
+    state: ConversationState,
+    stop_when_quiet: asyncio.Event | None,
+) -> None:
+    """Send the file in real time; unattended runs then end once the conversation is quiet."""
+    for chunk in chunks:
+        await client.append_audio(thread_id, chunk, SAMPLE_RATE)
+        await asyncio.sleep(CHUNK_MS / 1000)
+    view.line("you", "[dim](end of input file)[/dim]")
+    if stop_when_quiet is not None:
+        await _exit_when_quiet(state, stop_when_quiet)
 
 
 async def _relay_mic(client: AppServerClient, thread_id: str, mic: asyncio.Queue[bytes]) -> None:
