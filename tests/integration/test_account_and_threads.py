@@ -123,20 +123,22 @@ def assert_durable_file(thread: dict[str, Any], codex_home: Path) -> None:
 
 
 async def test_thread_list_and_read_show_the_thread(
-    spawn_app_server: SpawnAppServer, codex_home: Path
+    spawn_app_server: SpawnAppServer, codex_home: Path, responses_server: MockResponsesServer
 ) -> None:
-    """A started thread shows up in thread/list and thread/read."""
-    write_config(codex_home)
-    server = await spawn_app_server(codex_home=codex_home)
-    await server.initialize()
-    first = await server.start_thread()
+    """A thread shows up in thread/list once it has had a turn (as the reference); read works."""
+    responses_server.push(create_final_assistant_message_sse_response("hi"))
+    server, first = await ready_server(spawn_app_server, codex_home, responses_server)
     second = await server.start_thread()
+    turn = await start_turn(server, first["id"], "hello")
+    assert (await wait_turn_completed(server, turn["id"]))["status"] == "completed"
 
     listed = await server.request("thread/list", {})
     read = await server.request("thread/read", {"threadId": first["id"]})
 
     ids = [t["id"] for t in listed["data"]]
-    assert first["id"] in ids and second["id"] in ids
+    assert ids == [first["id"]], "a thread without turns is not listed"
+    assert listed["data"][0]["preview"] == "hello"
+    assert second["id"] != first["id"]
     assert read["thread"]["id"] == first["id"]
     assert read["thread"]["path"] == first["path"]
     await server.close()

@@ -43,8 +43,18 @@ async def _serve_stdio(server: AppServer) -> int:
 
     reader, write = await open_stdio()
     session = server.connect(write)
+    pump = asyncio.create_task(pump_lines(reader, session.receive_line))
+    loop = asyncio.get_running_loop()
+    # A supervisor's SIGTERM, a closed terminal's SIGHUP and Ctrl-C end the server the same
+    # way stdin EOF does: running commands are killed, sessions closed, exit status 0.
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, pump.cancel)
     try:
-        await pump_lines(reader, session.receive_line)
+        await pump
+    except asyncio.CancelledError:
+        if not pump.cancelled():
+            raise
     finally:
         session.close()
         await server.shutdown()

@@ -1,6 +1,6 @@
 """The WebSocket transport (`--listen ws://HOST:PORT`): one JSON-RPC connection per socket.
 
-Each text frame carries one JSON-RPC message (a trailing newline is tolerated). Plain HTTP
+Each frame carries one JSON-RPC message, whatever its layout. Plain HTTP
 `GET /readyz` and `GET /healthz` answer 200 so supervisors can probe the listener.
 """
 
@@ -60,9 +60,9 @@ async def listen_websocket(host: str, port: int, make_session: SessionFactory) -
         send_task = asyncio.create_task(sender())
         try:
             async for message in connection:
+                # One frame is one message, however it is laid out (pretty-printed JSON too).
                 raw = message.encode("utf-8") if isinstance(message, str) else message
-                for line in raw.splitlines() or [b""]:
-                    await on_line(line)
+                await on_line(raw.replace(b"\r", b"").replace(b"\n", b" "))
         except ConnectionClosed:
             pass
         finally:

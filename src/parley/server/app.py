@@ -478,20 +478,27 @@ async def thread_list(session: ClientSession, raw: Any) -> Any:
     server = session.server
     limit = getattr(params, "limit", None) or 50
     cursor = getattr(params, "cursor", None)
-    paths = server.store.all_paths()
     start = int(cursor) if cursor and str(cursor).isdigit() else 0
-    data = []
-    for path in paths[start : start + limit]:
+    data: list[dict[str, Any]] = []
+    listed = 0
+    more = False
+    for path in server.store.all_paths():
         stored = server.store.load(path)
-        if stored is None:
+        if stored is None or not stored.turns:
+            continue  # as the reference: a thread shows up once it has had a turn
+        listed += 1
+        if listed <= start:
             continue
+        if len(data) == limit:
+            more = True
+            break
         live = server.threads.get(stored.meta["id"])
         if live is not None:
             data.append(live.wire())
             continue
         wire = {k: v for k, v in stored.meta.items() if k not in PRIVATE_META}
         data.append(wire | {"status": {"type": "notLoaded"}, "turns": [], "sessionId": wire["id"]})
-    next_cursor = str(start + limit) if start + limit < len(paths) else None
+    next_cursor = str(start + limit) if more else None
     return {"data": data, "nextCursor": next_cursor}
 
 
