@@ -77,6 +77,7 @@ class _Item:
     command: str
     display: str
     cwd: Path
+    streamed: list[str] = field(default_factory=list)  # output shown so far
 
     def wire(
         self,
@@ -127,6 +128,17 @@ class CommandCallRunner:
         argv = shell_argv(user_shell(), call.command, login=call.login)
         item = _Item(call_id, call.command, display_command(argv), cwd)
         self._notifier.item_started(item.wire("inProgress"))
+        try:
+            return await self._run_item(item, argv, cwd, call)
+        except asyncio.CancelledError:
+            # Interrupted (turn/interrupt, shutdown): the item still ends, with what it printed.
+            output = "".join(item.streamed) or None
+            self._notifier.item_completed(item.wire("failed", output, None, None))
+            raise
+
+    async def _run_item(
+        self, item: _Item, argv: list[str], cwd: Path, call: ShellCall
+    ) -> CallOutcome:
         if not await asyncio.to_thread(cwd.is_dir):
             message = f"workdir {cwd} does not exist or is not a directory; the command was not run"
             self._notifier.item_completed(item.wire("failed", message, None, 0))
@@ -180,6 +192,7 @@ class CommandCallRunner:
         self, item: _Item, argv: list[str], cwd: Path, call: ShellCall, sandboxed: bool
     ) -> CommandResult:
         def on_output(text: str) -> None:
+            item.streamed.append(text)
             self._notifier.notify(
                 "item/commandExecution/outputDelta", {"itemId": item.call_id, "delta": text}
             )

@@ -520,7 +520,41 @@ async def turn_start(session: ClientSession, raw: Any) -> Any:
     user_input = _input_list(params)
     if not user_input:
         raise ClientError("Invalid request: `input` must contain at least one item")
+    _apply_turn_overrides(thread, params)
     return {"turn": thread.start_turn(user_input)}
+
+
+SANDBOX_POLICY_MODES = {
+    "readOnly": "read-only",
+    "workspaceWrite": "workspace-write",
+    "dangerFullAccess": "danger-full-access",
+}
+
+
+def _apply_turn_overrides(thread: ThreadRuntime, params: Any) -> None:
+    """turn/start settings apply to this turn and the thread's later turns (as the reference)."""
+    settings = thread.settings
+    if params.model:
+        settings.model = params.model
+    approval = _enum_value(params.approval_policy)
+    if approval:
+        settings.approval_policy = approval
+    if params.sandbox_policy is not None:
+        policy = _dump(params.sandbox_policy)
+        mode = SANDBOX_POLICY_MODES.get(policy.get("type", ""))
+        if mode is None:
+            raise ClientError(
+                f"Invalid request: sandbox policy `{policy.get('type')}` is not supported; "
+                f"use one of {', '.join(SANDBOX_POLICY_MODES)}"
+            )
+        settings.sandbox_mode = mode
+        if mode == "workspace-write":
+            settings.network_access = bool(policy.get("networkAccess", False))
+    if params.cwd:
+        cwd = Path(params.cwd).expanduser()
+        if not cwd.is_absolute() or not cwd.is_dir():
+            raise ClientError(f"Invalid request: `cwd` {params.cwd} is not an existing directory")
+        settings.cwd = cwd
 
 
 async def turn_steer(session: ClientSession, raw: Any) -> Any:
@@ -562,7 +596,8 @@ class _RealtimePort:
         self._thread.delegate(text)
 
     def has_active_turn(self) -> bool:
-        return self._thread.active is not None
+        active = self._thread.active
+        return active is not None and not active.interrupted
 
     def prior_turns(self) -> list[tuple[str, str]]:
         return self._thread.prior_turns()

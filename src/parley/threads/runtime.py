@@ -238,15 +238,17 @@ class ThreadRuntime:
         origin: str = "client",
         turn_id: str | None = None,
     ) -> dict[str, Any]:
-        if self.active is not None:
+        previous = self.active
+        if previous is not None and not previous.interrupted:
             # As the reference: input for a busy thread joins the running turn (it reaches the
             # turn's next model request), and the client gets that turn back.
-            running = self.active
             self.steer(user_input, expected_turn_id=None)
-            return self._running_turn_wire(running)
+            return self._running_turn_wire(previous)
         turn = ActiveTurn(id=turn_id or uuid7(), origin=origin, started_at=_now())
         self.active = turn
-        task = asyncio.get_running_loop().create_task(self._run(turn, user_input))
+        # An interrupted turn may still be winding down: the new one starts after it ended.
+        after = previous.task if previous is not None else None
+        task = asyncio.get_running_loop().create_task(self._run(turn, user_input, after))
         turn.task = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -278,7 +280,7 @@ class ThreadRuntime:
 
     def steer(self, user_input: list[dict[str, Any]], expected_turn_id: str | None) -> str:
         turn = self.active
-        if turn is None:
+        if turn is None or turn.interrupted:
             raise ClientError("no active turn to steer")
         if expected_turn_id is not None and expected_turn_id != turn.id:
             raise ClientError(f"expected active turn id `{expected_turn_id}` but found `{turn.id}`")
@@ -301,13 +303,20 @@ class ThreadRuntime:
     def delegate(self, text: str) -> None:
         """A realtime call or handoff: steer the running turn, else start a delegated one."""
         user_input = [{"type": "text", "text": text, "text_elements": []}]
-        if self.active is not None:
+        if self.active is not None and not self.active.interrupted:
             self.active.steering.append(user_input)
             return
         self._auto_turns += 1
         self.start_turn(user_input, origin="realtime", turn_id=f"auto-compact-{self._auto_turns}")
 
-    async def _run(self, turn: ActiveTurn, user_input: list[dict[str, Any]]) -> None:
+    async def _run(
+        self,
+        turn: ActiveTurn,
+        user_input: list[dict[str, Any]],
+        after: asyncio.Task[None] | None = None,
+    ) -> None:
+        if after is not None and not after.done():
+            await asyncio.wait([after])
         stored = StoredTurn(id=turn.id, started_at=turn.started_at)
         self.turns.append(stored)
         self._record({"type": "turn_started", "turnId": turn.id, "startedAt": turn.started_at})
@@ -343,7 +352,8 @@ class ThreadRuntime:
                 result = await run_turn(io, self._turn_settings(), leftover)
         except asyncio.CancelledError:
             if not turn.interrupted:
-                self.active = None
+                if self.active is turn:
+                    self.active = None
                 raise
             result = TurnResult(status="interrupted", error=None, last_agent_message=None)
         except Exception as exc:  # a bug in the agent loop must not take the server down
@@ -359,7 +369,8 @@ class ThreadRuntime:
             )
         if turn.interrupted and result.status != "interrupted":
             result = TurnResult(status="interrupted", error=None, last_agent_message=None)
-        self.active = None
+        if self.active is turn:
+            self.active = None
         completed_at = _now()
         stored.status = result.status
         stored.error = result.error
