@@ -37,7 +37,7 @@ class TurnNotifier:
         self._started: set[str] = set()
         self._completed: set[str] = set()
         self._shown: dict[tuple[Any, ...], int] = {}  # text length the client has seen
-        self._attempt: dict[tuple[Any, ...], str] = {}  # text received in this attempt
+        self._attempt: dict[tuple[Any, ...], int] = {}  # text length received this attempt
 
     def new_request(self) -> None:
         """A new model request starts: item ids are only unique within one response, so what
@@ -86,10 +86,13 @@ class TurnNotifier:
         key = (method, params["itemId"], *(params.get(k) for k in DELTA_KEYS[method]))
         if params["itemId"] in self._completed:
             return
-        text = self._attempt.get(key, "") + str(params["delta"])
-        self._attempt[key] = text
+        # Only lengths are kept: a retried stream repeats the same text from the start, so
+        # what lies beyond what the client was shown is the tail of this delta.
+        delta = str(params["delta"])
+        received = self._attempt.get(key, 0) + len(delta)
+        self._attempt[key] = received
         shown = self._shown.get(key, 0)
-        if len(text) <= shown:
+        if received <= shown:
             return
-        self._shown[key] = len(text)
-        self.notify(method, {**params, "delta": text[shown:]})
+        self._shown[key] = received
+        self.notify(method, {**params, "delta": delta[len(delta) - (received - shown) :]})

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -59,6 +59,8 @@ DEFAULT_REALTIME_MODEL: Final = "gpt-realtime-1.5"
 API_KEY_REQUIRED: Final = "realtime conversation requires API key auth"
 # Audio waiting for the writer beyond this is dropped rather than queued without bound.
 MAX_QUEUED_AUDIO_FRAMES: Final = 256
+# How long an appendAudio request may wait for the upstream writer before audio is dropped.
+AUDIO_ROOM_WAIT_S: Final = 5.0
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,9 @@ class _Link:
         self.bridge = bridge
         self.outbox: asyncio.Queue[SendFrame] = asyncio.Queue()
         self.queued_audio = 0
+        self.dropped_audio = 0
+        self.audio_room = asyncio.Event()
+        self.audio_room.set()
         self.ws: ClientConnection | None = None
         self.task: asyncio.Task[None] | None = None
         self.writer: asyncio.Task[None] | None = None
@@ -147,12 +152,14 @@ class _Link:
             if isinstance(action, SendFrame):
                 if action.audio:
                     if self.queued_audio >= MAX_QUEUED_AUDIO_FRAMES:
-                        logger.warning("dropping realtime input audio: writer is behind")
+                        self._report_dropped_audio()
                         continue
                     self.queued_audio += 1
+                    if self.queued_audio >= MAX_QUEUED_AUDIO_FRAMES:
+                        self.audio_room.clear()
                 self.outbox.put_nowait(action)
             elif isinstance(action, Notify):
-                self.port.emit(action.method, action.params)
+                self.port.emit(action.method, redact_secret(action.params, self.settings.api_key))
             elif isinstance(action, Delegate):
                 self._delegate(action.text)
             elif isinstance(action, CloseTransport):
@@ -160,6 +167,20 @@ class _Link:
                 # from anywhere else, shut the link down in the background.
                 if asyncio.current_task() is not self.task and self._closer is None:
                     self._closer = asyncio.get_running_loop().create_task(self.shutdown())
+
+    def _report_dropped_audio(self) -> None:
+        """Audio is only dropped after the client ignored back-pressure; say so once a burst."""
+        self.dropped_audio += 1
+        if self.dropped_audio == 1:
+            logger.warning("dropping realtime input audio: the upstream connection is behind")
+            self.port.emit(
+                "thread/realtime/error",
+                {
+                    "threadId": self.port.thread_id,
+                    "message": "input audio dropped: the realtime connection cannot keep up "
+                    "(send audio no faster than real time)",
+                },
+            )
 
     def _delegate(self, text: str) -> None:
         try:
@@ -302,6 +323,8 @@ class _Link:
             frame = await self.outbox.get()
             if frame.audio:
                 self.queued_audio -= 1
+                self.audio_room.set()
+                self.dropped_audio = 0
             try:
                 await ws.send(frame.data, text=True)
             except ConnectionClosed:
@@ -385,6 +408,14 @@ class RealtimeConversation:
         if link is not None and isinstance(data, str):
             link.dispatch(link.bridge.append_audio(data))
 
+    async def wait_for_audio_room(self, timeout_s: float = AUDIO_ROOM_WAIT_S) -> None:
+        """Back-pressure for audio: wait (bounded) while the upstream writer is behind."""
+        link = self._link
+        if link is None or link.audio_room.is_set() or link.dropped_audio:
+            return  # room, or already dropping: a stalled upstream must not stall the client
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(link.audio_room.wait(), timeout_s)
+
     def append_text(self, text: str) -> None:
         link = self._link
         if link is not None:
@@ -402,16 +433,24 @@ class RealtimeConversation:
         if link is not None:
             link.dispatch(link.bridge.thread_event(method, params))
 
-    async def stop(self) -> None:
-        """Close the session and report `closed{reason:"requested"}` (even if none was live)."""
+    def request_stop(self) -> Coroutine[Any, Any, None]:
+        """Report `closed{reason:"requested"}` now (even if none was live) and return the
+        teardown to run in the background, so a slow close handshake never delays the report
+        or lets it arrive after a newer session's `started`."""
         link, self._link = self._link, None
-        if link is None or not link.bridge.is_live:
-            if link is not None:
-                await link.shutdown()
-            notice = closed_notification(self._port.thread_id, "requested")
-            self._port.emit(notice.method, notice.params)
-            return
-        await link.deliver_now(link.bridge.stop())
+        if link is not None and link.bridge.is_live:
+            link.bridge.stop()  # the state change; its notification is sent just below
+        notice = closed_notification(self._port.thread_id, "requested")
+        self._port.emit(notice.method, notice.params)
+        return self._teardown(link)
+
+    async def stop(self) -> None:
+        await self.request_stop()
+
+    @staticmethod
+    async def _teardown(link: _Link | None) -> None:
+        if link is not None:
+            await link.shutdown()
 
     async def close_silently(self) -> None:
         """Tear the session down without any notification (restart, client gone)."""
@@ -419,6 +458,16 @@ class RealtimeConversation:
         if link is not None:
             link.abandon()
             await link.shutdown()
+
+
+def redact_secret(params: dict[str, Any], secret: str | None) -> dict[str, Any]:
+    """Masks the API key wherever upstream text (error bodies, error events) quoted it."""
+    if not secret or len(secret) < 4:
+        return params
+    return {
+        key: value.replace(secret, "[REDACTED]") if isinstance(value, str) else value
+        for key, value in params.items()
+    }
 
 
 def _as_pair(notice: Notify) -> tuple[str, dict[str, Any]]:

@@ -22,7 +22,7 @@ from parley.agent.turn import ProviderSettings
 from parley.auth import AuthStore
 from parley.config import Config
 from parley.protocol import models as m
-from parley.protocol.methods import experimental_reason
+from parley.protocol.methods import BY_NAME, experimental_reason
 from parley.protocol.params import parse_params
 from parley.realtime.session import RealtimeConversation, RealtimeSettings, StartRequest
 from parley.realtime.voices import list_voices_result
@@ -204,6 +204,10 @@ class ClientSession:
         if not self.rpc.experimental_api:
             reason = experimental_reason(method, params)
             if reason is not None:
+                # As the reference: malformed params are reported before the gate.
+                spec = BY_NAME.get(method)
+                if spec is not None and spec.params is not None:
+                    parse_params(getattr(m, spec.params), params)
                 self.rpc.require_experimental(reason)
         self._current_id = request.id
         return await handler(self, params if params is not None else {})
@@ -221,7 +225,7 @@ class ClientSession:
             if not thread.subscribers and thread.realtime is not None:
                 conversation = thread.realtime
                 thread.realtime = None
-                asyncio.get_running_loop().create_task(conversation.close_silently())
+                _spawn(conversation.close_silently())
         if self in self.server.sessions:
             self.server.sessions.remove(self)
 
@@ -532,13 +536,13 @@ SANDBOX_POLICY_MODES = {
 
 
 def _apply_turn_overrides(thread: ThreadRuntime, params: Any) -> None:
-    """turn/start settings apply to this turn and the thread's later turns (as the reference)."""
+    """turn/start settings apply to this turn and the thread's later turns (as the reference).
+
+    Every value is checked before any is applied, so a refused request changes nothing."""
     settings = thread.settings
-    if params.model:
-        settings.model = params.model
-    approval = _enum_value(params.approval_policy)
-    if approval:
-        settings.approval_policy = approval
+    model = params.model or settings.model
+    approval = _enum_value(params.approval_policy) or settings.approval_policy
+    sandbox_mode, network = settings.sandbox_mode, settings.network_access
     if params.sandbox_policy is not None:
         policy = _dump(params.sandbox_policy)
         mode = SANDBOX_POLICY_MODES.get(policy.get("type", ""))
@@ -547,14 +551,16 @@ def _apply_turn_overrides(thread: ThreadRuntime, params: Any) -> None:
                 f"Invalid request: sandbox policy `{policy.get('type')}` is not supported; "
                 f"use one of {', '.join(SANDBOX_POLICY_MODES)}"
             )
-        settings.sandbox_mode = mode
+        sandbox_mode = mode
         if mode == "workspace-write":
-            settings.network_access = bool(policy.get("networkAccess", False))
+            network = bool(policy.get("networkAccess", False))
+    cwd = settings.cwd
     if params.cwd:
         cwd = Path(params.cwd).expanduser()
         if not cwd.is_absolute() or not cwd.is_dir():
             raise ClientError(f"Invalid request: `cwd` {params.cwd} is not an existing directory")
-        settings.cwd = cwd
+    settings.model, settings.approval_policy = model, approval
+    settings.sandbox_mode, settings.network_access, settings.cwd = sandbox_mode, network, cwd
 
 
 async def turn_steer(session: ClientSession, raw: Any) -> Any:
@@ -655,9 +661,7 @@ def _running_conversation(thread: ThreadRuntime) -> RealtimeConversation | None:
 
 def _not_running(thread: ThreadRuntime) -> None:
     """As the reference: the request succeeded, the failure arrives as an `error` notification."""
-    thread.emit_to_clients(
-        "thread/status/changed", {"threadId": thread.id, "status": {"type": "systemError"}}
-    )
+    thread.set_status({"type": "systemError"})
     thread.emit_to_clients(
         "error",
         {
@@ -694,6 +698,8 @@ async def realtime_append_audio(session: ClientSession, raw: Any) -> Any:
     if conversation is None:
         session._then(session._current_id, lambda: _not_running(thread))
         return {}
+    # Back-pressure: a client sending faster than the upstream takes waits here (bounded).
+    await conversation.wait_for_audio_room()
     conversation.append_audio(audio)
     return {}
 
@@ -721,7 +727,7 @@ async def realtime_stop(session: ClientSession, raw: Any) -> Any:
             ),
         )
         return {}
-    session._then(session._current_id, lambda: _spawn(conversation.stop()))
+    session._then(session._current_id, lambda: _spawn(conversation.request_stop()))
     return {}
 
 

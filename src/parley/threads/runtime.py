@@ -182,7 +182,8 @@ class ThreadRuntime:
             except Exception:
                 log.exception("realtime bridge failed on %s", method)
 
-    def _set_status(self, status: dict[str, Any]) -> None:
+    def set_status(self, status: dict[str, Any]) -> None:
+        """Change the thread's status and announce it, only when it really changes."""
         if status == self.status:
             return
         self.status = status
@@ -316,11 +317,22 @@ class ThreadRuntime:
         after: asyncio.Task[None] | None = None,
     ) -> None:
         if after is not None and not after.done():
-            await asyncio.wait([after])
+            # Wait for the interrupted turn before it; being interrupted while waiting still
+            # gives this turn its started/completed pair below.
+            try:
+                await asyncio.wait([after])
+            except asyncio.CancelledError:
+                if not turn.interrupted:
+                    raise  # shutting down
+                # Interrupted while queued: still end after the turn before it, in order.
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()
+                await asyncio.wait([after])
         stored = StoredTurn(id=turn.id, started_at=turn.started_at)
         self.turns.append(stored)
         self._record({"type": "turn_started", "turnId": turn.id, "startedAt": turn.started_at})
-        self._set_status({"type": "active", "activeFlags": []})
+        self.set_status({"type": "active", "activeFlags": []})
         self.emit(
             "turn/started",
             {
@@ -343,6 +355,8 @@ class ThreadRuntime:
                 self._record({"type": "meta_update", "fields": {"preview": self.meta["preview"]}})
         io = _TurnIO(self, turn, stored)
         try:
+            if turn.interrupted:  # interrupted while it waited for the turn before it
+                raise asyncio.CancelledError
             result = await run_turn(io, self._turn_settings(), user_input)
             # Steering accepted after the model's last answer must not be lost: it continues
             # the same turn with another request.
@@ -372,6 +386,8 @@ class ThreadRuntime:
         if self.active is turn:
             self.active = None
         completed_at = _now()
+        self.meta["updatedAt"] = completed_at
+        self._record({"type": "meta_update", "fields": {"updatedAt": completed_at}})
         stored.status = result.status
         stored.error = result.error
         stored.completed_at = completed_at
@@ -385,7 +401,7 @@ class ThreadRuntime:
             }
         )
         if result.status == "failed" and result.error is not None:
-            self._set_status({"type": "systemError"})
+            self.set_status({"type": "systemError"})
             self.emit(
                 "error",
                 {
@@ -396,7 +412,7 @@ class ThreadRuntime:
                 },
             )
         else:
-            self._set_status({"type": "idle"})
+            self.set_status({"type": "idle"})
         self.emit(
             "turn/completed",
             {"threadId": self.id, "turn": self._turn_wire(stored) | {"items": []}},
