@@ -229,6 +229,22 @@ async def test_unknown_fields_are_ignored(
     await server.close()
 
 
+async def test_params_that_are_not_an_object_are_refused(
+    spawn_app_server: SpawnAppServer, codex_home: Path
+) -> None:
+    """`params: 5` is an error naming `params`, and it does not log the user out."""
+    server = await started(spawn_app_server, codex_home)
+    await server.initialize()
+    await server.login_with_api_key("sk-test-key")
+    for method in ("account/read", "account/logout", LIST_VOICES):
+        error = await server.request_error(method, 5)
+        assert error["code"] == -32600
+        assert "`params` must be an object" in error["message"]
+    assert await server.request(LIST_VOICES, []) == await server.request(LIST_VOICES, {})
+    assert (codex_home / "auth.json").exists(), "a refused logout logged the user out"
+    await server.close()
+
+
 async def test_auto_review_reviewer_is_accepted(
     spawn_app_server: SpawnAppServer, codex_home: Path
 ) -> None:

@@ -90,14 +90,14 @@ class ResponseTranslator:
             item_id = self._delta_target(event, "reasoning")
             if not item_id:
                 return []
-            index = int(event.get("summary_index", 0))
+            index = _index(event.get("summary_index"))
             part_added = (
                 "item/reasoning/summaryPartAdded",
                 {"itemId": item_id, "summaryIndex": index},
             )
             return [*self._ensure_started(item_id, "reasoning"), part_added]
         if kind == "response.reasoning_summary_text.delta":
-            index = int(event.get("summary_index", 0))
+            index = _index(event.get("summary_index"))
             return self._delta(
                 event, "reasoning", "item/reasoning/summaryTextDelta", {"summaryIndex": index}
             )
@@ -225,3 +225,8 @@ class ResponseTranslator:
                     if isinstance(item, dict):
                         notices += self._finish_item(item, {"output_index": index})
         return notices
+
+
+def _index(value: Any) -> int:
+    """A summary index from upstream; anything but a non-negative integer counts as 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0

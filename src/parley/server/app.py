@@ -201,6 +201,12 @@ class ClientSession:
         params = request.params
         if params is None and method not in NO_PARAMS_OK:
             raise ClientError("Invalid request: missing field `params`")
+        if params == []:
+            params = {}  # some clients send an empty array for "no params"
+        if params is not None and not isinstance(params, dict):
+            raise ClientError(
+                f"Invalid request: `params` must be an object, found {type(params).__name__}"
+            )
         if not self.rpc.experimental_api:
             reason = experimental_reason(method, params)
             if reason is not None:
@@ -561,6 +567,7 @@ def _apply_turn_overrides(thread: ThreadRuntime, params: Any) -> None:
             raise ClientError(f"Invalid request: `cwd` {params.cwd} is not an existing directory")
     settings.model, settings.approval_policy = model, approval
     settings.sandbox_mode, settings.network_access, settings.cwd = sandbox_mode, network, cwd
+    thread.remember_settings()
 
 
 async def turn_steer(session: ClientSession, raw: Any) -> Any:

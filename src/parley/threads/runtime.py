@@ -128,7 +128,8 @@ class ThreadRuntime:
         self.active: ActiveTurn | None = None
         self.realtime: RealtimeConversation | None = None
         self._realtime_ended_pending = False
-        self._auto_turns = 0
+        # Delegated turns are numbered on from the ones this thread already had.
+        self._auto_turns = sum(1 for t in self.turns if t.id.startswith("auto-compact-"))
         # Token totals and session-wide approvals carry over from turn to turn.
         self.agent_state = AgentSessionState()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -197,9 +198,27 @@ class ThreadRuntime:
                 log.error("thread %s: cannot write its record: %s", self.id, exc)
 
     async def request_client(self, method: str, params: dict[str, Any]) -> Any:
+        """Ask the thread's clients in turn until one answers (one may have just gone away)."""
         for peer in list(self.subscribers):
-            return await peer.request(method, params)
+            try:
+                return await peer.request(method, params)
+            except ConnectionError:
+                continue
         raise ConnectionError("no client is connected to answer the request")
+
+    def remember_settings(self) -> None:
+        """Record changed settings so a resumed thread keeps them."""
+        s = self.settings
+        fields = {
+            "model": s.model,
+            "sandboxMode": s.sandbox_mode,
+            "approvalPolicy": s.approval_policy,
+            "cwd": str(s.cwd),
+        }
+        changed = {k: v for k, v in fields.items() if self.meta.get(k) != v}
+        if changed:
+            self.meta.update(changed)
+            self._record({"type": "meta_update", "fields": changed})
 
     # ---- turns -------------------------------------------------------------------------
     def originator(self) -> tuple[str, str]:
