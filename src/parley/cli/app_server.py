@@ -9,7 +9,7 @@ import sys
 from urllib.parse import urlsplit
 
 from parley.config import ConfigError, load_config, resolve_codex_home
-from parley.server.app import AppServer
+from parley.server.session import AppServer
 
 
 def run_app_server(listen: str, globals_: dict[str, list[str]]) -> int:

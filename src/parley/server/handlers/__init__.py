@@ -1,0 +1,41 @@
+"""The methods Parley serves: one module per family, one table mapping names to handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from parley.server.handlers.account import account_logout, account_read, login_start
+from parley.server.handlers.realtime import (
+    realtime_append_audio,
+    realtime_append_text,
+    realtime_list_voices,
+    realtime_start,
+    realtime_stop,
+)
+from parley.server.handlers.threads import thread_list, thread_read, thread_resume, thread_start
+from parley.server.handlers.turns import turn_interrupt, turn_start, turn_steer
+
+if TYPE_CHECKING:
+    from parley.server.session import ClientSession
+
+Handler = Callable[["ClientSession", Any], Awaitable[Any]]
+
+HANDLERS: dict[str, Handler] = {
+    "account/login/start": login_start,
+    "account/read": account_read,
+    "account/logout": account_logout,
+    "thread/start": thread_start,
+    "thread/resume": thread_resume,
+    "thread/read": thread_read,
+    "thread/list": thread_list,
+    "turn/start": turn_start,
+    "turn/steer": turn_steer,
+    "turn/interrupt": turn_interrupt,
+    "thread/realtime/start": realtime_start,
+    "thread/realtime/appendAudio": realtime_append_audio,
+    "thread/realtime/appendText": realtime_append_text,
+    "thread/realtime/stop": realtime_stop,
+    "thread/realtime/listVoices": realtime_list_voices,
+}
+NO_PARAMS_OK = frozenset({"account/logout"})

@@ -1,0 +1,255 @@
+"""The server's state and its connections: `AppServer` and one `ClientSession` per client.
+
+`AppServer` is process-wide (config, login, threads); `ClientSession` is one connection (its
+JSON-RPC core, its subscriptions, its pending server→client requests). Handlers are quick: long
+work (turns, realtime connections) runs in tasks and reports through notifications, so requests
+are answered in the order they arrive and one slow thread never stalls another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from parley.agent.turn import ProviderSettings
+from parley.auth import AuthStore
+from parley.config import Config
+from parley.protocol import models as m
+from parley.protocol.methods import BY_NAME, experimental_reason
+from parley.protocol.params import parse_params
+from parley.rpc.connection import (
+    ClientInfo,
+    ErrorResponse,
+    Malformed,
+    Notification,
+    Request,
+    RequestId,
+    Response,
+    RpcConnection,
+)
+from parley.rpc.errors import ClientError, InternalError, MethodNotFound, RpcError
+from parley.server.handlers import HANDLERS, NO_PARAMS_OK
+from parley.server.platform_info import platform_family, platform_os, user_agent
+from parley.server.tasks import spawn
+from parley.threads.ids import parse_thread_id
+from parley.threads.runtime import ThreadRuntime
+from parley.threads.store import ThreadStore
+from parley.tools.sandbox import check as sandbox_problem
+
+log = logging.getLogger(__name__)
+
+
+class AppServer:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.auth = AuthStore(config.codex_home, config.provider.env_key or "OPENAI_API_KEY")
+        self.store = ThreadStore(config.codex_home)
+        self.threads: dict[str, ThreadRuntime] = {}
+        self.sessions: list[ClientSession] = []
+
+    def connect(self, write: Callable[[bytes], None]) -> ClientSession:
+        session = ClientSession(self, write)
+        self.sessions.append(session)
+        return session
+
+    def broadcast(self, method: str, params: dict[str, Any]) -> None:
+        for session in list(self.sessions):
+            session.notify(method, params)
+
+    def provider_settings(self) -> ProviderSettings:
+        p = self.config.provider
+        return ProviderSettings(
+            base_url=p.base_url,
+            request_max_retries=p.request_max_retries,
+            stream_max_retries=p.stream_max_retries,
+            name=p.name,
+        )
+
+    def thread(self, raw_id: str) -> ThreadRuntime:
+        try:
+            thread_id = parse_thread_id(raw_id)
+        except ValueError as exc:
+            raise ClientError(f"invalid thread id: {exc}") from None
+        thread = self.threads.get(thread_id)
+        if thread is None:
+            raise ClientError(f"thread not found: {raw_id}")
+        return thread
+
+    async def shutdown(self) -> None:
+        for thread in list(self.threads.values()):
+            with contextlib.suppress(Exception):
+                await thread.close()
+
+
+class ClientSession:
+    """One client connection."""
+
+    def __init__(self, server: AppServer, write: Callable[[bytes], None]) -> None:
+        self.server = server
+        self._write = write
+        self.rpc = RpcConnection()
+        self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
+        self.closed = False
+
+    # ---- identity used by threads ------------------------------------------------------
+    @property
+    def client_name(self) -> str:
+        return self.rpc.client.name
+
+    @property
+    def user_agent(self) -> str:
+        return user_agent(self.rpc.client.name, self.rpc.client.version)
+
+    # ---- output ------------------------------------------------------------------------
+    def notify(self, method: str, params: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        line = self.rpc.notification(method, params)
+        if line is not None:
+            self._write(line)
+
+    async def request(self, method: str, params: dict[str, Any]) -> Any:
+        if self.closed:
+            raise ConnectionError("client connection is closed")
+        request_id, line = self.rpc.server_request(method, params)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = future
+        self._write(line)
+        try:
+            return await future
+        finally:
+            self._waiting.pop(request_id, None)
+            self.rpc.forget(request_id)
+            # Answered, or dropped because the turn ended: either way the client can close
+            # whatever it showed for the request.
+            thread_id = params.get("threadId")
+            if isinstance(thread_id, str):
+                self.notify(
+                    "serverRequest/resolved", {"threadId": thread_id, "requestId": request_id}
+                )
+
+    # ---- input -------------------------------------------------------------------------
+    async def receive_line(self, line: bytes) -> None:
+        event = self.rpc.receive_line(line)
+        if isinstance(event, Malformed):
+            log.warning("ignoring a malformed line: %s", event.reason)
+        elif isinstance(event, Request):
+            await self._handle_request(event)
+        elif isinstance(event, Notification):
+            if event.method != "initialized":
+                log.debug("ignoring client notification %s", event.method)
+        elif isinstance(event, Response | ErrorResponse):
+            future = self._waiting.get(event.id) if event.id is not None else None
+            if future is None or future.done():
+                log.warning("ignoring a response to unknown request id %r", event.id)
+            elif isinstance(event, Response):
+                future.set_result(event.result)
+            else:
+                future.set_exception(
+                    ConnectionError(f"client answered with an error: {event.error}")
+                )
+
+    async def _handle_request(self, request: Request) -> None:
+        self._after: list[Callable[[], None]] = []
+        try:
+            result = await self._dispatch(request)
+        except RpcError as exc:
+            self._write(self.rpc.error(request.id, exc))
+            return
+        except Exception:
+            log.exception("internal error while handling %s", request.method)
+            self._write(
+                self.rpc.error(
+                    request.id, InternalError(f"internal error while handling `{request.method}`")
+                )
+            )
+            return
+        self._write(self.rpc.response(request.id, result))
+        for action in self._after:
+            action()
+
+    def after_response(self, action: Callable[[], None]) -> None:
+        """Run `action` right after the current request's response is written (notifications
+        the reference sends after its answer, such as `thread/started`). Requests on one
+        connection are handled one at a time, so "current" is unambiguous."""
+        self._after.append(action)
+
+    async def _dispatch(self, request: Request) -> Any:
+        method = request.method
+        if method == "initialize":
+            return self._initialize(request)
+        self.rpc.require_initialized()
+        handler = HANDLERS.get(method)
+        if handler is None:
+            raise MethodNotFound(method)
+        params = request.params
+        if params is None and method not in NO_PARAMS_OK:
+            raise ClientError("Invalid request: missing field `params`")
+        if params == []:
+            params = {}  # some clients send an empty array for "no params"
+        if params is not None and not isinstance(params, dict):
+            raise ClientError(
+                f"Invalid request: `params` must be an object, found {type(params).__name__}"
+            )
+        if not self.rpc.experimental_api:
+            reason = experimental_reason(method, params)
+            if reason is not None:
+                # As the reference: malformed params are reported before the gate.
+                spec = BY_NAME.get(method)
+                if spec is not None and spec.params is not None:
+                    parse_params(getattr(m, spec.params), params)
+                self.rpc.require_experimental(reason)
+        return await handler(self, params if params is not None else {})
+
+    def close(self) -> None:
+        """The connection ended: stop receiving notifications, fail pending requests."""
+        self.closed = True
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(ConnectionError("client disconnected"))
+        for thread in list(self.server.threads.values()):
+            thread.unsubscribe(self)
+            if not thread.subscribers and thread.realtime is not None:
+                conversation = thread.realtime
+                thread.realtime = None
+                spawn(conversation.close_silently())
+        if self in self.server.sessions:
+            self.server.sessions.remove(self)
+
+    # ---- handlers ----------------------------------------------------------------------
+    def _initialize(self, request: Request) -> Any:
+        params = parse_params(m.InitializeParams, request.params)
+        caps = params.capabilities
+        info = params.client_info
+        client = ClientInfo(name=info.name, title=info.title, version=info.version)
+        self.rpc.accept_initialize(
+            client,
+            experimental_api=bool(caps and caps.experimental_api),
+            opt_out=(caps.opt_out_notification_methods or []) if caps else [],
+        )
+        self.after_response(self._send_startup_warnings)
+        return {
+            "userAgent": self.user_agent,
+            "codexHome": str(self.server.config.codex_home),
+            "platformFamily": platform_family(),
+            "platformOs": platform_os(),
+        }
+
+    def _send_startup_warnings(self) -> None:
+        config = self.server.config
+        for warning in config.warnings:
+            self.notify("configWarning", {"summary": warning, "details": None})
+        if config.sandbox_mode != "danger-full-access":
+            problem = sandbox_problem()
+            if problem is not None:
+                self.notify(
+                    "configWarning",
+                    {
+                        "summary": f"sandboxed commands will be refused: {problem}",
+                        "details": "Install bubblewrap (Debian/Ubuntu: apt-get install "
+                        'bubblewrap) or set sandbox_mode = "danger-full-access".',
+                    },
+                )
