@@ -141,3 +141,19 @@ def test_voice_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert "Traceback" not in out + err
     _pcm, rate, channels = read_wav(answer)
     assert (rate, channels) == (24_000, 1)
+
+
+def test_voice_without_a_sound_card_says_how_to_get_one(tmp_path: Path) -> None:
+    """With no audio devices and no WAV options, the error says what to install or use instead."""
+    done = subprocess.run(
+        [sys.executable, "-m", "parley", "voice", "--simulate"],
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "--input-wav" in done.stdout and "--output-wav" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 
 @dataclass
@@ -42,12 +43,15 @@ class ConversationView:
         self.console = console
         self.state = state
 
-    def line(self, who: str, text: str, style: str = "") -> None:
+    def line(self, who: str, text: str, style: str = "", *, dim: bool = False) -> None:
+        """Print one event. `text` is shown as is: command output, transcripts and file names
+        may contain brackets that must not be read as markup."""
         elapsed = time.monotonic() - self.state.started
-        self.console.print(
-            f"[dim]{elapsed:5.1f}s[/dim] [bold {style}]{who:<10}[/bold {style}] {text}",
-            highlight=False,
-        )
+        body = escape(text)
+        if dim:
+            body = f"[dim]{body}[/dim]"
+        label = f"[bold {style}]{who:<10}[/bold {style}]" if style else f"{who:<10}"
+        self.console.print(f"[dim]{elapsed:5.1f}s[/dim] {label} {body}", highlight=False)
 
     def flush_transcripts(self) -> None:
         if self.state.user_text:
@@ -101,7 +105,7 @@ def handle_notification(view: ConversationView, message: dict[str, Any]) -> None
             )
             output = (item.get("aggregatedOutput") or "").rstrip()
             for out_line in output.splitlines()[:12]:
-                view.line("", f"  [dim]{out_line}[/dim]")
+                view.line("", f"  {out_line}", dim=True)
         elif item.get("type") == "agentMessage":
             view.line("agent", f"says: {item.get('text')}", "blue")
     elif method == "turn/completed":

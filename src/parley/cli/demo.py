@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from parley.cli.conversation_view import (
     ConversationState,
@@ -124,7 +125,7 @@ async def run_demo(output_wav: Path | None = None, speed: float = 4.0) -> int:
     try:
         view.line("simulator", f"offline Realtime + Responses API at {simulator.base_url}", "cyan")
         if problem is not None:
-            view.line("sandbox", f"[yellow]{problem}; running commands without a sandbox[/yellow]")
+            view.line("sandbox", f"{problem}; running commands without a sandbox", "yellow")
         (codex_home / "config.toml").write_text(
             _config(simulator.http_base_url, simulator.realtime_ws_url, sandbox_mode)
         )
@@ -141,11 +142,11 @@ async def run_demo(output_wav: Path | None = None, speed: float = 4.0) -> int:
             await client.request("thread/realtime/start", {"threadId": thread_id})
             await state.realtime_started.wait()
 
-            view.line("you", f"[dim](speaking: {SPOKEN_REQUEST}){'[/dim]'}", "green")
+            view.line("you", f"(speaking: {SPOKEN_REQUEST})", "green", dim=True)
             await _speak(client, thread_id, SPOKEN_REQUEST, speed)
             await _wait_for_answer(view, 1)
 
-            view.line("you", f"[dim](typing)[/dim] {TYPED_REQUEST}", "green")
+            view.line("you", f"(typing) {TYPED_REQUEST}", "green")
             await client.request(
                 "thread/realtime/appendText", {"threadId": thread_id, "text": TYPED_REQUEST}
             )
@@ -164,13 +165,14 @@ async def run_demo(output_wav: Path | None = None, speed: float = 4.0) -> int:
         console.print(
             f"[red]parley demo: no complete round trip within {DEMO_TIMEOUT_S:.0f} s[/red] "
             f"(turns completed: {state.turns_completed}, answers spoken: {state.answers_spoken}); "
-            f"server log: {codex_home / 'app-server.log'}"
+            f"server log: {escape(str(codex_home / 'app-server.log'))}"
         )
         return 1
     except (RuntimeError, RpcCallError, ConnectionError, OSError) as exc:
         view.flush_transcripts()
         console.print(
-            f"[red]parley demo failed: {exc}[/red]; server log: {codex_home / 'app-server.log'}"
+            f"[red]parley demo failed: {escape(str(exc))}[/red]; "
+            f"server log: {escape(str(codex_home / 'app-server.log'))}"
         )
         return 1
     finally:

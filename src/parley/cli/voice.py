@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from parley.cli.conversation_view import ConversationState, ConversationView, handle_notification
 from parley.client import AppServerClient, RpcCallError
@@ -106,7 +107,7 @@ async def _typed_lines(client: AppServerClient, thread_id: str, view: Conversati
             return
         text = line.decode("utf-8", "replace").strip()
         if text:
-            view.line("you", f"[dim](typed)[/dim] {text}", "green")
+            view.line("you", f"(typed) {text}", "green")
             await client.request(
                 "thread/realtime/appendText", {"threadId": thread_id, "text": text}
             )
@@ -188,7 +189,8 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
 
         if args.input_wav is not None:
             chunks = _wav_chunks(args.input_wav)
-            view.line("you", f"[dim](sending {args.input_wav}, {len(chunks) / 10:.1f} s)[/dim]")
+            seconds = len(chunks) * CHUNK_MS / 1000
+            view.line("you", f"(sending {args.input_wav}, {seconds:.1f} s)", dim=True)
             unattended = not sys.stdin.isatty()
             tasks.append(
                 asyncio.create_task(
@@ -215,13 +217,13 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
         return 0
     except VoiceError as exc:
         view.flush_transcripts()
-        console.print(f"[red]parley voice: {exc}[/red]")
+        console.print(f"[red]parley voice: {escape(str(exc))}[/red]")
         return 1
     except (RpcCallError, ConnectionError, TimeoutError) as exc:
         view.flush_transcripts()
         console.print(
-            f"[red]parley voice: {exc or type(exc).__name__}[/red] "
-            f"(app-server log: {log_dir / 'app-server.log'})"
+            f"[red]parley voice: {escape(str(exc) or type(exc).__name__)}[/red] "
+            f"(app-server log: {escape(str(log_dir / 'app-server.log'))})"
         )
         return 1
     finally:
@@ -257,7 +259,7 @@ async def _send_wav(
     for chunk in chunks:
         await client.append_audio(thread_id, chunk, SAMPLE_RATE)
         await asyncio.sleep(CHUNK_MS / 1000)
-    view.line("you", "[dim](end of input file)[/dim]")
+    view.line("you", "(end of input file)", dim=True)
     if stop_when_quiet is not None:
         await _exit_when_quiet(state, stop_when_quiet)
 
