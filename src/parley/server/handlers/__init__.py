@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from parley.server.handlers.account import account_logout, account_read, login_start
+from parley.server.handlers.models import model_list
 from parley.server.handlers.realtime import (
     realtime_append_audio,
     realtime_append_text,
@@ -37,5 +38,6 @@ HANDLERS: dict[str, Handler] = {
     "thread/realtime/appendText": realtime_append_text,
     "thread/realtime/stop": realtime_stop,
     "thread/realtime/listVoices": realtime_list_voices,
+    "model/list": model_list,
 }
 NO_PARAMS_OK = frozenset({"account/logout"})
