@@ -129,7 +129,14 @@ async def run_demo(output_wav: Path | None = None, speed: float = 4.0) -> int:
         (codex_home / "config.toml").write_text(
             _config(simulator.http_base_url, simulator.realtime_ws_url, sandbox_mode)
         )
-        await client.spawn(codex_home, cwd=workspace, stderr_path=codex_home / "app-server.log")
+        # The demo's commands run as login shells; an empty HOME keeps the user's shell profile
+        # (and whatever it prints) out of the demo.
+        await client.spawn(
+            codex_home,
+            cwd=workspace,
+            stderr_path=codex_home / "app-server.log",
+            env_overrides={"HOME": str(codex_home)},
+        )
         watcher = asyncio.create_task(_watch(client, view))
         async with asyncio.timeout(DEMO_TIMEOUT_S):
             await client.initialize("parley-demo")

@@ -52,9 +52,11 @@ class AppServerClient:
         cwd: Path | None = None,
         extra_args: list[str] | None = None,
         stderr_path: Path | None = None,
+        env_overrides: dict[str, str] | None = None,
     ) -> None:
         env = dict(os.environ)
         env["CODEX_HOME"] = str(codex_home)
+        env.update(env_overrides or {})
         stderr: Any = asyncio.subprocess.DEVNULL
         if stderr_path is not None:
             stderr = stderr_path.open("wb")
