@@ -203,3 +203,47 @@ async def test_model_list_shows_the_configured_model(
     assert listed["data"][0]["isDefault"] is True
     assert listed["nextCursor"] is None
     await server.close()
+
+
+async def test_threads_can_be_named_archived_and_unsubscribed(
+    spawn_app_server: SpawnAppServer, codex_home: Path, responses_server: MockResponsesServer
+) -> None:
+    """Naming, archiving and unsubscribing a thread work and are announced and kept."""
+    responses_server.push(create_final_assistant_message_sse_response("hi"))
+    server, thread = await ready_server(spawn_app_server, codex_home, responses_server)
+    turn = await start_turn(server, thread["id"], "hello")
+    assert (await wait_turn_completed(server, turn["id"]))["status"] == "completed"
+    tid = thread["id"]
+
+    assert (
+        await server.request("thread/name/set", {"threadId": tid, "name": " Release prep "}) == {}
+    )
+    assert await server.read_notification("thread/name/updated") == {
+        "threadId": tid,
+        "threadName": "Release prep",
+    }
+    assert (await server.request("thread/read", {"threadId": tid}))["thread"]["name"] == (
+        "Release prep"
+    )
+    assert await server.request("thread/loaded/list", {}) == {"data": [tid], "nextCursor": None}
+
+    assert await server.request("thread/archive", {"threadId": tid}) == {}
+    assert await server.read_notification("thread/archived") == {"threadId": tid}
+    assert (await server.request("thread/list", {}))["data"] == []
+    archived = await server.request("thread/list", {"archived": True})
+    assert [t["id"] for t in archived["data"]] == [tid]
+    unarchived = await server.request("thread/unarchive", {"threadId": tid})
+    assert unarchived["thread"]["id"] == tid
+    assert [t["id"] for t in (await server.request("thread/list", {}))["data"]] == [tid]
+
+    assert await server.request("thread/unsubscribe", {"threadId": tid}) == {
+        "status": "unsubscribed"
+    }
+    assert await server.request("thread/unsubscribe", {"threadId": tid}) == {
+        "status": "notSubscribed"
+    }
+    unknown = "01a21751-fb18-7e71-9842-6182b96a091e"
+    assert await server.request("thread/unsubscribe", {"threadId": unknown}) == {
+        "status": "notLoaded"
+    }
+    await server.close()

@@ -54,7 +54,7 @@ REALTIME_ENDED_CONTEXT = (
 
 
 # Thread metadata Parley keeps in its records but does not put in the wire `Thread` object.
-PRIVATE_META = frozenset({"model", "sandboxMode", "approvalPolicy"})
+PRIVATE_META = frozenset({"model", "sandboxMode", "approvalPolicy", "archived"})
 
 
 class ClientPeer(Protocol):
@@ -215,6 +215,10 @@ class ThreadRuntime:
             "approvalPolicy": s.approval_policy,
             "cwd": str(s.cwd),
         }
+        self.update_meta(fields)
+
+    def update_meta(self, fields: dict[str, Any]) -> None:
+        """Change thread metadata and record the change durably (only what really changed)."""
         changed = {k: v for k, v in fields.items() if self.meta.get(k) != v}
         if changed:
             self.meta.update(changed)

@@ -14,7 +14,17 @@ from parley.server.handlers.realtime import (
     realtime_start,
     realtime_stop,
 )
-from parley.server.handlers.threads import thread_list, thread_read, thread_resume, thread_start
+from parley.server.handlers.threads import (
+    thread_archive,
+    thread_list,
+    thread_loaded_list,
+    thread_name_set,
+    thread_read,
+    thread_resume,
+    thread_start,
+    thread_unarchive,
+    thread_unsubscribe,
+)
 from parley.server.handlers.turns import turn_interrupt, turn_start, turn_steer
 
 if TYPE_CHECKING:
@@ -39,5 +49,10 @@ HANDLERS: dict[str, Handler] = {
     "thread/realtime/stop": realtime_stop,
     "thread/realtime/listVoices": realtime_list_voices,
     "model/list": model_list,
+    "thread/name/set": thread_name_set,
+    "thread/archive": thread_archive,
+    "thread/unarchive": thread_unarchive,
+    "thread/unsubscribe": thread_unsubscribe,
+    "thread/loaded/list": thread_loaded_list,
 }
 NO_PARAMS_OK = frozenset({"account/logout"})

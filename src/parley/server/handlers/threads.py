@@ -186,6 +186,7 @@ async def thread_list(session: ClientSession, raw: Any) -> Any:
     server = session.server
     limit = getattr(params, "limit", None) or 50
     cursor = getattr(params, "cursor", None)
+    archived = bool(getattr(params, "archived", None))
     start = int(cursor) if cursor and str(cursor).isdigit() else 0
     data: list[dict[str, Any]] = []
     listed = 0
@@ -194,6 +195,8 @@ async def thread_list(session: ClientSession, raw: Any) -> Any:
         stored = server.store.load(path)
         if stored is None or not stored.turns:
             continue  # as the reference: a thread shows up once it has had a turn
+        if bool(stored.meta.get("archived")) != archived:
+            continue
         listed += 1
         if listed <= start:
             continue
@@ -208,3 +211,60 @@ async def thread_list(session: ClientSession, raw: Any) -> Any:
         data.append(wire | {"status": {"type": "notLoaded"}, "turns": [], "sessionId": wire["id"]})
     next_cursor = str(start + limit) if more else None
     return {"data": data, "nextCursor": next_cursor}
+
+
+async def thread_name_set(session: ClientSession, raw: Any) -> Any:
+    params = parse_params(m.ThreadSetNameParams, raw)
+    thread = _load_thread(session, params.thread_id)
+    name = params.name.strip() or None
+    thread.update_meta({"name": name})
+    session.after_response(
+        lambda: _tell(session, thread, "thread/name/updated", {"threadName": name})
+    )
+    return {}
+
+
+async def thread_archive(session: ClientSession, raw: Any) -> Any:
+    params = parse_params(m.ThreadArchiveParams, raw)
+    thread = _load_thread(session, params.thread_id)
+    thread.update_meta({"archived": True})
+    session.after_response(lambda: _tell(session, thread, "thread/archived", {}))
+    return {}
+
+
+async def thread_unarchive(session: ClientSession, raw: Any) -> Any:
+    params = parse_params(m.ThreadUnarchiveParams, raw)
+    thread = _load_thread(session, params.thread_id)
+    thread.update_meta({"archived": False})
+    session.after_response(lambda: _tell(session, thread, "thread/unarchived", {}))
+    return {"thread": thread.wire()}
+
+
+async def thread_unsubscribe(session: ClientSession, raw: Any) -> Any:
+    params = parse_params(m.ThreadUnsubscribeParams, raw)
+    try:
+        thread_id = parse_thread_id(params.thread_id)
+    except ValueError as exc:
+        raise ClientError(f"invalid thread id: {exc}") from None
+    thread = session.server.threads.get(thread_id)
+    if thread is None:
+        return {"status": "notLoaded"}
+    if session not in thread.subscribers:
+        return {"status": "notSubscribed"}
+    thread.unsubscribe(session)
+    return {"status": "unsubscribed"}
+
+
+async def thread_loaded_list(session: ClientSession, raw: Any) -> Any:
+    parse_params(m.ThreadLoadedListParams, raw)
+    return {"data": list(session.server.threads), "nextCursor": None}
+
+
+def _tell(
+    session: ClientSession, thread: ThreadRuntime, method: str, extra: dict[str, Any]
+) -> None:
+    """Notify the asking client and every other client on the thread, once each."""
+    params = {"threadId": thread.id, **extra}
+    if session not in thread.subscribers:
+        session.notify(method, params)
+    thread.emit_to_clients(method, params)
