@@ -59,8 +59,6 @@ DEFAULT_REALTIME_MODEL: Final = "gpt-realtime-1.5"
 API_KEY_REQUIRED: Final = "realtime conversation requires API key auth"
 # Audio waiting for the writer beyond this is dropped rather than queued without bound.
 MAX_QUEUED_AUDIO_FRAMES: Final = 256
-# How long an appendAudio request may wait for the upstream writer before audio is dropped.
-AUDIO_ROOM_WAIT_S: Final = 5.0
 
 
 @dataclass(frozen=True)
@@ -137,8 +135,6 @@ class _Link:
         self.outbox: asyncio.Queue[SendFrame] = asyncio.Queue()
         self.queued_audio = 0
         self.dropped_audio = 0
-        self.audio_room = asyncio.Event()
-        self.audio_room.set()
         self.ws: ClientConnection | None = None
         self.task: asyncio.Task[None] | None = None
         self.writer: asyncio.Task[None] | None = None
@@ -155,8 +151,6 @@ class _Link:
                         self._report_dropped_audio()
                         continue
                     self.queued_audio += 1
-                    if self.queued_audio >= MAX_QUEUED_AUDIO_FRAMES:
-                        self.audio_room.clear()
                 self.outbox.put_nowait(action)
             elif isinstance(action, Notify):
                 self.port.emit(action.method, redact_secret(action.params, self.settings.api_key))
@@ -169,7 +163,7 @@ class _Link:
                     self._closer = asyncio.get_running_loop().create_task(self.shutdown())
 
     def _report_dropped_audio(self) -> None:
-        """Audio is only dropped after the client ignored back-pressure; say so once a burst."""
+        """Audio beyond the queue bound is dropped; the client is told once per burst."""
         self.dropped_audio += 1
         if self.dropped_audio == 1:
             logger.warning("dropping realtime input audio: the upstream connection is behind")
@@ -323,7 +317,6 @@ class _Link:
             frame = await self.outbox.get()
             if frame.audio:
                 self.queued_audio -= 1
-                self.audio_room.set()
                 self.dropped_audio = 0
             try:
                 await ws.send(frame.data, text=True)
@@ -407,14 +400,6 @@ class RealtimeConversation:
         data = audio.get("data")
         if link is not None and isinstance(data, str):
             link.dispatch(link.bridge.append_audio(data))
-
-    async def wait_for_audio_room(self, timeout_s: float = AUDIO_ROOM_WAIT_S) -> None:
-        """Back-pressure for audio: wait (bounded) while the upstream writer is behind."""
-        link = self._link
-        if link is None or link.audio_room.is_set() or link.dropped_audio:
-            return  # room, or already dropping: a stalled upstream must not stall the client
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(link.audio_room.wait(), timeout_s)
 
     def append_text(self, text: str) -> None:
         link = self._link

@@ -140,8 +140,8 @@ async def realtime_append_audio(session: ClientSession, raw: Any) -> Any:
     if conversation is None:
         session.after_response(lambda: _not_running(thread))
         return {}
-    # Back-pressure: a client sending faster than the upstream takes waits here (bounded).
-    await conversation.wait_for_audio_room()
+    # Never waits: one congested conversation must not hold up requests for other threads on
+    # this connection. Audio beyond the session's queue bound is dropped and reported.
     conversation.append_audio(audio)
     return {}
 
