@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from urllib.parse import urlsplit
@@ -47,9 +48,18 @@ async def _serve_stdio(server: AppServer) -> int:
     loop = asyncio.get_running_loop()
     # A supervisor's SIGTERM, a closed terminal's SIGHUP and Ctrl-C end the server the same
     # way stdin EOF does: running commands are killed, sessions closed, exit status 0.
-    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+    signals = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+    def first_signal() -> None:
+        pump.cancel()
+        # A second signal during a slow shutdown ends the process at once.
+        for sig in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, os._exit, 1)
+
+    for sig in signals:
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, pump.cancel)
+            loop.add_signal_handler(sig, first_signal)
     try:
         await pump
     except asyncio.CancelledError:

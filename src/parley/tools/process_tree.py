@@ -135,10 +135,18 @@ class ProcessTree:
         current = by_pid.get(self.root_pid)
         return current is None or current.start_time == self._root_start
 
+    def _group_is_ours(self) -> bool:
+        """The root's process group id still names our group, not a recycled pid's."""
+        if self._root_session == os.getsid(0):
+            return False  # the command shares the server's session; never signal that group
+        current = {s.pid: s for s in all_processes()}.get(self.root_pid)
+        return current is None or current.start_time == self._root_start
+
     def kill(self) -> None:
         """SIGKILL the whole tree; repeats until a scan finds nothing alive (bounded)."""
-        with contextlib.suppress(OSError):
-            os.killpg(self.root_pid, signal.SIGKILL)
+        if self._group_is_ours():
+            with contextlib.suppress(OSError):
+                os.killpg(self.root_pid, signal.SIGKILL)
         for _ in range(20):
             alive = self.refresh(by_marker=True)
             if not alive:
