@@ -35,13 +35,26 @@ async def test_plain_answer_completes_turn(
     assert result.status == "completed"
     assert result.error is None
     assert result.last_agent_message == "hello there"
+    # The reference's order, rate-limit snapshots included (unknown figures are null).
     assert io.methods() == [
         "item/started",
         "item/completed",
+        "account/rateLimits/updated",
         "item/started",
         "item/completed",
         "thread/tokenUsage/updated",
+        "account/rateLimits/updated",
     ]
+    assert io.params("account/rateLimits/updated")[0] == {
+        "rateLimits": {
+            "limitId": "codex",
+            "limitName": None,
+            "primary": None,
+            "secondary": None,
+            "credits": None,
+            "planType": None,
+        }
+    }
     user_started = io.params("item/started")[0]
     assert user_started["item"]["type"] == "userMessage"
     assert user_started["item"]["content"] == user_text("say hello")

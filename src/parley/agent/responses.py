@@ -150,6 +150,8 @@ class ResponsesClient:
             # Proxy settings from the environment apply, except to a provider on this machine.
             trust_env=not _is_loopback(self._provider.responses_url),
         )
+        # As the reference: no compressed streams are asked for.
+        del self._http.headers["accept-encoding"]
         return self
 
     async def __aexit__(

@@ -50,6 +50,15 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+UNKNOWN_RATE_LIMITS: dict[str, Any] = {
+    "limitId": "codex",
+    "limitName": None,
+    "primary": None,
+    "secondary": None,
+    "credits": None,
+    "planType": None,
+}
+
 ABORTED_OUTPUT = "aborted: the turn was interrupted before this call finished"
 
 
@@ -168,6 +177,7 @@ class TurnEngine:
                         self._last_agent_message = outcome.last_agent_message
                     if outcome.usage is not None:
                         self._token_usage(outcome.usage)
+                    self._rate_limits()
                     if await self._run_calls(outcome.function_calls):
                         return TurnResult("interrupted", None, self._last_agent_message)
                     steering = self._io.take_steering()
@@ -189,8 +199,12 @@ class TurnEngine:
             self._notifier.new_attempt()
             translator = ResponseTranslator()
             try:
+                opened = False
                 async with contextlib.aclosing(client.stream(body)) as events:
                     async for event in events:
+                        if not opened:
+                            opened = True
+                            self._rate_limits()
                         for method, params in translator.feed(event):
                             self._notifier.send(method, params)
                 return translator.outcome()
@@ -288,6 +302,11 @@ class TurnEngine:
         }
 
     # ---- notifications -----------------------------------------------------------------
+    def _rate_limits(self) -> None:
+        """As the reference, when a response starts and when it is done. An API-key provider
+        reports no usage windows, so every figure is unknown (null), never made up."""
+        self._io.emit("account/rateLimits/updated", {"rateLimits": dict(UNKNOWN_RATE_LIMITS)})
+
     def _token_usage(self, usage: dict[str, Any]) -> None:
         last = usage_breakdown(usage)
         total = self._state.token_total

@@ -209,7 +209,7 @@ async def create_call(
     """POST the offer and session; return the answer SDP and call id, or raise with a message."""
     body = multipart_body(offer_sdp, session_json)
     owned = client is None
-    http = client if client is not None else httpx.AsyncClient(timeout=CALL_TIMEOUT)
+    http = client if client is not None else _call_client()
     try:
         attempt = 0
         while True:
@@ -244,3 +244,9 @@ async def create_call(
     if call_id is None:
         raise RealtimeConnectError(MISSING_LOCATION_MESSAGE)
     return CallAnswer(sdp=response.content.decode("utf-8", errors="replace"), call_id=call_id)
+
+
+def _call_client() -> httpx.AsyncClient:
+    http = httpx.AsyncClient(timeout=CALL_TIMEOUT)
+    del http.headers["accept-encoding"]  # as the reference: no compressed answers asked for
+    return http
