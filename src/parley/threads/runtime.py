@@ -374,8 +374,7 @@ class ThreadRuntime:
         if not self.meta.get("preview"):
             preview = text_of(user_input)
             if preview:
-                self.meta["preview"] = preview[:200]
-                self._record({"type": "meta_update", "fields": {"preview": self.meta["preview"]}})
+                self.update_meta({"preview": preview[:200]})
         io = _TurnIO(self, turn, stored)
         try:
             if turn.interrupted:  # interrupted while it waited for the turn before it
@@ -409,8 +408,7 @@ class ThreadRuntime:
         if self.active is turn:
             self.active = None
         completed_at = _now()
-        self.meta["updatedAt"] = completed_at
-        self._record({"type": "meta_update", "fields": {"updatedAt": completed_at}})
+        self.update_meta({"updatedAt": completed_at})
         stored.status = result.status
         stored.error = result.error
         stored.completed_at = completed_at
