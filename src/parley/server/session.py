@@ -92,6 +92,8 @@ class ClientSession:
         self._write = write
         self.rpc = RpcConnection()
         self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
+        # Actions to run once the current request's response is written (see after_response).
+        self._after: list[Callable[[], None]] = []
         self.closed = False
 
     # ---- identity used by threads ------------------------------------------------------
@@ -153,7 +155,7 @@ class ClientSession:
                 )
 
     async def _handle_request(self, request: Request) -> None:
-        self._after: list[Callable[[], None]] = []
+        self._after = []
         try:
             result = await self._dispatch(request)
         except RpcError as exc:

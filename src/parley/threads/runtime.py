@@ -280,15 +280,8 @@ class ThreadRuntime:
             text = text_of(user_input)
             if text:
                 self.realtime.mirror_user_text(text)
-        return {
-            "id": turn.id,
-            "items": [],
-            "status": "inProgress",
-            "error": None,
-            "startedAt": None,
-            "completedAt": None,
-            "durationMs": None,
-        }
+        # As the reference, the turn/start response carries no start time yet.
+        return self._running_turn_wire(turn) | {"startedAt": None}
 
     @staticmethod
     def _running_turn_wire(turn: ActiveTurn) -> dict[str, Any]:
@@ -356,21 +349,7 @@ class ThreadRuntime:
         self.turns.append(stored)
         self._record({"type": "turn_started", "turnId": turn.id, "startedAt": turn.started_at})
         self.set_status({"type": "active", "activeFlags": []})
-        self.emit(
-            "turn/started",
-            {
-                "threadId": self.id,
-                "turn": {
-                    "id": turn.id,
-                    "items": [],
-                    "status": "inProgress",
-                    "error": None,
-                    "startedAt": turn.started_at,
-                    "completedAt": None,
-                    "durationMs": None,
-                },
-            },
-        )
+        self.emit("turn/started", {"threadId": self.id, "turn": self._running_turn_wire(turn)})
         if not self.meta.get("preview"):
             preview = text_of(user_input)
             if preview:
