@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     voice.add_argument("--output-wav", type=Path, help="write the assistant's audio here")
     voice.add_argument("--thread", help="resume this thread id")
     voice.add_argument("--listen-url", help="connect to a running parley app-server at ws://…")
+    from parley.cli.web import add_web_parser
+
+    add_web_parser(sub)
     return parser
 
 
@@ -157,5 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from parley.cli.voice import run_voice
 
         return run_voice(args, globals_)
+    if args.command == "web":
+        from parley.cli.web import run_web
+
+        return run_web(args, globals_)
     _parser().print_help()
     return 2

@@ -113,23 +113,27 @@ async def _typed_lines(client: AppServerClient, thread_id: str, view: Conversati
             )
 
 
-def _simulator_overrides(http: str, ws: str) -> list[str]:
-    return [
-        "-c",
+def simulator_settings(http: str, ws: str) -> tuple[list[str], list[str]]:
+    """Config overrides (`key=value`) and features that point Parley at the simulator."""
+    overrides = [
         'model_provider="parley_simulator"',
-        "-c",
         'model_providers.parley_simulator.name="Parley simulator"',
-        "-c",
         f'model_providers.parley_simulator.base_url="{http}"',
-        "-c",
         'model_providers.parley_simulator.wire_api="responses"',
-        "-c",
         f'experimental_realtime_ws_base_url="{ws}"',
-        "-c",
         'model="parley-simulated-agent"',
-        "--enable",
-        "realtime_conversation",
     ]
+    return overrides, ["realtime_conversation"]
+
+
+def _simulator_overrides(http: str, ws: str) -> list[str]:
+    overrides, features = simulator_settings(http, ws)
+    args: list[str] = []
+    for value in overrides:
+        args += ["-c", value]
+    for feature in features:
+        args += ["--enable", feature]
+    return args
 
 
 async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
