@@ -160,13 +160,15 @@ def test_a_page_from_another_origin_cannot_connect(browser: Any, server: ParleyW
     other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _OtherSite)
     threading.Thread(target=other.serve_forever, daemon=True).start()
     try:
+        target = server.origin.removeprefix("http://")
+        auth = f"{{headers: {{Authorization: 'Bearer {server.token}'}}}}"
         _OtherSite.page = f"""<!doctype html><script>
             window.result = {{}};
-            const ws = new WebSocket('ws://127.0.0.1:{server.url.split(':')[2].split('/')[0]}/rpc',
-                                     ['parley', 'parley-token.{server.token}']);
+            const protocols = ['parley', 'parley-token.{server.token}'];
+            const ws = new WebSocket('ws://{target}/rpc', protocols);
             ws.onopen = () => {{ window.result.socket = 'opened'; }};
             ws.onclose = () => {{ window.result.socket = window.result.socket || 'refused'; }};
-            fetch('{server.origin}/api/session', {{headers: {{Authorization: 'Bearer {server.token}'}}}})
+            fetch('{server.origin}/api/session', {auth})
               .then(r => r.text()).then(() => {{ window.result.fetch = 'read'; }},
                                           () => {{ window.result.fetch = 'blocked'; }});
         </script>""".encode()
