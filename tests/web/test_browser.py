@@ -18,6 +18,9 @@ from support.web_page import ParleyWeb, launch_chromium, new_page, parley_web
 
 from parley.simulator import synthesize_speech, write_wav
 
+# A browser, a simulator and an app-server share two cores with the rest of the suite.
+pytestmark = pytest.mark.timeout(180)
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SPOKEN_REQUEST = "run: touch hello.txt && ls"
 
@@ -44,7 +47,8 @@ def server(workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     wav = tmp_path_factory.mktemp("microphone") / "request.wav"
-    write_wav(wav, synthesize_speech(SPOKEN_REQUEST), 24_000)
+    # Half a second of silence first: a WebRTC call's microphone joins once the call is up.
+    write_wav(wav, synthesize_speech(SPOKEN_REQUEST, lead_ms=500), 24_000)
     with launch_chromium(wav) as running:
         yield running
 
@@ -89,6 +93,26 @@ def test_spoken_request_runs_an_approved_command_and_the_answer_is_played(
     page.wait_for_function("() => !window.parleyStats.playing")
     assert _stat(page, "errors") == []
     page.screenshot(path=str(DOCS / "web-conversation.png"))
+    page.context.close()
+
+
+def test_a_webrtc_call_carries_speech_and_answer_as_media(browser: Any, server: ParleyWeb) -> None:
+    """WebRTC: the browser holds the media (the simulator answers its real offer with aiortc);
+    the spoken request is heard from RTP, the command runs and the answer plays from the call."""
+    pytest.importorskip("aiortc", reason="the web-rtc extra (aiortc) is not installed")
+    page = _open_ready_page(browser, server)
+    page.get_by_label("Audio path").select_option("webrtc")
+    page.get_by_role("button", name="Start conversation").click()
+    page.wait_for_function("() => window.parleyStats.webrtc === 'connected'")
+    page.wait_for_selector(f".utterance.you:has-text('{SPOKEN_REQUEST}')")
+    page.wait_for_selector(".approval")
+    page.get_by_role("button", name="Approve", exact=True).click()
+    page.wait_for_selector(".work-item.completed[data-type='commandExecution']")
+    page.wait_for_selector(".utterance.assistant:has-text('hello.txt')")
+    # Half a second of audible answer played out of the call's audio element.
+    page.wait_for_function("() => window.parleyStats.playedSamples > 12000")
+    assert _stat(page, "chunksSent") == 0  # no audio went through the relay
+    assert _stat(page, "errors") == []
     page.context.close()
 
 

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -99,12 +100,14 @@ def _wav_chunks(path: Path) -> list[bytes]:
 
 
 async def _typed_lines(client: AppServerClient, thread_id: str, view: ConversationView) -> None:
+    if not _can_type_into(sys.stdin):
+        return
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     try:
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     except (ValueError, OSError):
-        return  # stdin is a regular file or closed: nothing will be typed
+        return
     while True:
         line = await reader.readline()
         if not line:
@@ -130,6 +133,16 @@ def simulator_settings(http: str, ws: str) -> tuple[list[str], list[str]]:
         'model="parley-simulated-agent"',
     ]
     return overrides, ["realtime_conversation"]
+
+
+def _can_type_into(stream: Any) -> bool:
+    """A terminal, a pipe or a socket can bring typed lines; /dev/null or a closed stdin cannot
+    (and the event loop cannot watch a regular file)."""
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (OSError, ValueError):
+        return False
+    return bool(stream.isatty()) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def _simulator_overrides(http: str, ws: str) -> list[str]:

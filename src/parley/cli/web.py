@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import webbrowser
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from parley.config import ConfigError, load_config, resolve_codex_home
@@ -94,12 +95,18 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
         print(f"parley web: {exc}", file=sys.stderr)
         return 1
     finally:
+        # Each step is bounded: Ctrl-C must end `parley web` promptly whatever is running.
         if page is not None:
-            await page.close()
+            await _bounded(page.close())
         if app_server is not None:
-            await app_server.shutdown()
+            await _bounded(app_server.shutdown())
         if simulator is not None:
-            await simulator.close()
+            await _bounded(simulator.close())
+
+
+async def _bounded(step: Coroutine[Any, Any, None], seconds: float = 5.0) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(step, seconds)
 
 
 def run_web(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:

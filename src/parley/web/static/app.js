@@ -181,6 +181,7 @@ function resampleLinear(samples, from, to) {
 class Audio {
   constructor() {
     this.context = null;
+    this.relayPlayed = 0;
     this.player = null;
     this.capture = null;
     this.micStream = null;
@@ -203,8 +204,9 @@ class Audio {
     this.player = new AudioWorkletNode(this.context, "parley-playback", { outputChannelCount: [1] });
     this.player.port.onmessage = (event) => {
       const m = event.data;
-      stats.playedSamples = m.played;
-      stats.playedPeak = m.peak;
+      stats.playedSamples += m.played - this.relayPlayed;
+      this.relayPlayed = m.played;
+      stats.playedPeak = Math.max(stats.playedPeak, m.peak);
       stats.playing = m.playing;
       stats.underruns = m.underruns;
       updateSpeaking(m.playing);
@@ -255,21 +257,29 @@ class Audio {
     this.source.connect(this.capture);
   }
 
-  async playRemote(stream) {
-    const context = await this.ensureContext();
-    // Chrome only feeds a remote WebRTC stream to Web Audio while a media element holds it.
+  playRemote(stream, receiver) {
+    // The media element plays the call's audio. What it played is measured from the receiver's
+    // playout statistics (Chrome gives Web Audio no samples of a remote WebRTC track).
     const element = $("remote-audio");
     element.srcObject = stream;
-    element.muted = true;
-    element.play().catch(() => {});
-    const source = context.createMediaStreamSource(stream);
-    const meter = new AudioWorkletNode(context, "parley-meter");
-    meter.port.onmessage = (event) => {
-      stats.playedSamples = event.data.played;
-      stats.playedPeak = event.data.peak;
-    };
-    source.connect(meter).connect(context.destination);
-    this.remote = { source, meter };
+    element.play().catch((error) => showError(`Cannot play the call's audio: ${error.message}`));
+    let last = null;
+    const poll = setInterval(async () => {
+      const report = await receiver.getStats().catch(() => null);
+      report?.forEach((entry) => {
+        if (entry.type !== "inbound-rtp" || entry.kind !== "audio") return;
+        if (last && entry.totalSamplesDuration > last.totalSamplesDuration) {
+          const seconds = entry.totalSamplesDuration - last.totalSamplesDuration;
+          const energy = entry.totalAudioEnergy - last.totalAudioEnergy;
+          const level = Math.sqrt(Math.max(0, energy) / seconds);
+          if (level > 0.003) stats.playedSamples += Math.round(seconds * SAMPLE_RATE);
+          stats.playedPeak = Math.max(stats.playedPeak, entry.audioLevel || 0, level);
+          stats.playing = level > 0.003;
+        }
+        last = entry;
+      });
+    }, 100);
+    this.remote = { element, poll };
   }
 
   stopCapture() {
@@ -277,8 +287,8 @@ class Audio {
     if (this.capture) this.capture.port.onmessage = null;
     if (this.micStream) for (const track of this.micStream.getTracks()) track.stop();
     if (this.remote) {
-      this.remote.source.disconnect();
-      this.remote.meter.disconnect();
+      clearInterval(this.remote.poll);
+      this.remote.element.srcObject = null;
     }
     this.source = this.capture = this.micStream = this.remote = null;
     this.stopPlayback();
@@ -670,35 +680,50 @@ async function startConversation() {
 }
 
 async function makeOffer() {
-  const stream = await audio.openMic();
   const pc = new RTCPeerConnection({ iceServers: [] });
   state.pc = pc;
-  for (const track of stream.getAudioTracks()) pc.addTrack(track, stream);
+  // The microphone joins once the call is up (replaceTrack needs no new offer), so nothing
+  // said while the call is still connecting is lost.
+  const transceiver = pc.addTransceiver("audio", { direction: "sendrecv" });
   pc.createDataChannel("oai-events");
-  pc.ontrack = (event) => audio.playRemote(event.streams[0] || new MediaStream([event.track]));
+  pc.ontrack = (event) =>
+    audio.playRemote(event.streams[0] || new MediaStream([event.track]), event.receiver);
   pc.onconnectionstatechange = () => {
     stats.webrtc = pc.connectionState;
-    if (pc.connectionState === "failed") showError("WebRTC: the media connection failed");
+    if (pc.connectionState === "connected" && !state.micAttached) {
+      state.micAttached = true;
+      attachMicToCall(transceiver.sender).catch((error) => {
+        showError(error instanceof MicError ? `Microphone: ${error.message}` : `WebRTC: ${error.message}`);
+      });
+    } else if (pc.connectionState === "failed") {
+      showError("WebRTC: the media connection failed");
+    }
   };
   const offer = await pc.createOffer();
   await pc.setLocalDescription(offer);
   if (pc.iceGatheringState !== "complete") {
     await new Promise((resolve) => {
-      const done = () => pc.iceGatheringState === "complete" && resolve();
-      pc.addEventListener("icegatheringstatechange", done);
+      pc.addEventListener("icegatheringstatechange", () => pc.iceGatheringState === "complete" && resolve());
       setTimeout(resolve, 3000); // host candidates are enough on this machine
     });
   }
-  // Level for the meter and barge-in comes from the same microphone.
-  const context = await audio.ensureContext();
-  const meterSource = context.createMediaStreamSource(stream);
-  const capture = new AudioWorkletNode(context, "parley-capture", { numberOfOutputs: 0 });
-  capture.port.onmessage = (event) => event.data.type === "level" && onMicLevel(event.data.rms);
-  meterSource.connect(capture);
   return pc.localDescription.sdp;
 }
 
+async function attachMicToCall(sender) {
+  const stream = await audio.openMic();
+  await sender.replaceTrack(stream.getAudioTracks()[0]);
+  stats.micAttached = true;
+  // Level for the meter and barge-in comes from the same microphone.
+  const context = await audio.ensureContext();
+  const source = context.createMediaStreamSource(stream);
+  const meter = new AudioWorkletNode(context, "parley-capture", { numberOfOutputs: 0 });
+  meter.port.onmessage = (event) => event.data.type === "level" && onMicLevel(event.data.rms);
+  source.connect(meter);
+}
+
 function closePeer() {
+  state.micAttached = false;
   if (state.pc) {
     state.pc.close();
     state.pc = null;

@@ -5,7 +5,6 @@
 // parley-playback: a queue of the assistant's audio played without gaps. A small jitter buffer
 //   (JITTER_MS) fills before playback starts and again after a dry spell; a short tail plays
 //   once no more audio arrives for a moment. "clear" drops everything at once (barge-in).
-// parley-meter: passes remote (WebRTC) audio through and counts what was audible.
 
 const TARGET_RATE = 24000;
 const CHUNK_SAMPLES = 2400; // 100 ms at 24 kHz
@@ -154,37 +153,5 @@ class PlaybackProcessor extends AudioWorkletProcessor {
   }
 }
 
-class MeterProcessor extends AudioWorkletProcessor {
-  constructor() {
-    super();
-    this.played = 0;
-    this.peak = 0;
-    this.blocks = 0;
-  }
-
-  process(inputs, outputs) {
-    const input = inputs[0];
-    const output = outputs[0];
-    for (let c = 0; c < output.length; c++) {
-      const source = input[c] || input[0];
-      if (source) output[c].set(source);
-    }
-    const channel = input[0];
-    if (channel) {
-      for (let i = 0; i < channel.length; i++) {
-        const magnitude = Math.abs(channel[i]);
-        if (magnitude > this.peak) this.peak = magnitude;
-        if (magnitude > AUDIBLE) this.played += 1;
-      }
-    }
-    this.blocks += 1;
-    if (this.blocks % 8 === 0) {
-      this.port.postMessage({ type: "stats", played: this.played, peak: this.peak });
-    }
-    return true;
-  }
-}
-
 registerProcessor("parley-capture", CaptureProcessor);
 registerProcessor("parley-playback", PlaybackProcessor);
-registerProcessor("parley-meter", MeterProcessor);
