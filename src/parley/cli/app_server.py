@@ -120,6 +120,8 @@ def _is_loopback_bind(host: str) -> bool:
 
 
 async def _serve_ws(server: AppServer, host: str, port: int, policy: WsAuthPolicy) -> int:
+    from websockets.frames import CloseCode
+
     from parley.rpc.websocket import listen_websocket
     from parley.rpc.ws_handshake import HandshakeGuard
 
@@ -167,8 +169,10 @@ async def _serve_ws(server: AppServer, host: str, port: int, policy: WsAuthPolic
         await asyncio.wait({*turns, forced}, return_when=asyncio.FIRST_COMPLETED)
     forced.cancel()
     _exit_now_on_signal(0)
-    listener.close()
-    with contextlib.suppress(asyncio.TimeoutError):
+    # The listener is already closing (without its connections): close those now.
+    closing = [connection.close(CloseCode.GOING_AWAY) for connection in listener.connections]
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*closing, return_exceptions=True), 5.0)
         await asyncio.wait_for(listener.wait_closed(), 5.0)
     await server.shutdown()
     return 0
