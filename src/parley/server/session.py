@@ -213,11 +213,17 @@ class ClientSession:
             if not future.done():
                 future.set_exception(ConnectionError("client disconnected"))
         for thread in list(self.server.threads.values()):
+            was_subscribed = self in thread.subscribers
             thread.unsubscribe(self)
             if not thread.subscribers and thread.realtime is not None:
                 conversation = thread.realtime
                 thread.realtime = None
                 spawn(conversation.close_silently())
+            if was_subscribed and not thread.subscribers and thread.active is None:
+                # Its last client went away and nothing runs on it: unload it, as the
+                # reference does (thread/resume loads it again).
+                self.server.threads.pop(thread.id, None)
+                spawn(thread.close())
         if self in self.server.sessions:
             self.server.sessions.remove(self)
 

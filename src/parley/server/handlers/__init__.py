@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from parley.server.handlers.account import account_logout, account_read, login_start
+from parley.server.handlers.config import config_read
 from parley.server.handlers.models import model_list
 from parley.server.handlers.realtime import (
     realtime_append_audio,
@@ -49,6 +50,7 @@ HANDLERS: dict[str, Handler] = {
     "thread/realtime/stop": realtime_stop,
     "thread/realtime/listVoices": realtime_list_voices,
     "model/list": model_list,
+    "config/read": config_read,
     "thread/name/set": thread_name_set,
     "thread/archive": thread_archive,
     "thread/unarchive": thread_unarchive,
