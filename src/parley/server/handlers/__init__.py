@@ -6,6 +6,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from parley.server.handlers.account import account_logout, account_read, login_start
+from parley.server.handlers.command_exec import (
+    command_exec,
+    command_exec_resize,
+    command_exec_terminate,
+    command_exec_write,
+)
 from parley.server.handlers.models import model_list
 from parley.server.handlers.realtime import (
     realtime_append_audio,
@@ -54,5 +60,9 @@ HANDLERS: dict[str, Handler] = {
     "thread/unarchive": thread_unarchive,
     "thread/unsubscribe": thread_unsubscribe,
     "thread/loaded/list": thread_loaded_list,
+    "command/exec": command_exec,
+    "command/exec/write": command_exec_write,
+    "command/exec/resize": command_exec_resize,
+    "command/exec/terminate": command_exec_terminate,
 }
 NO_PARAMS_OK = frozenset({"account/logout"})
