@@ -36,6 +36,11 @@ def test_a_batch_merges_a_burst_sorted_and_deduplicated() -> None:
     assert batch.take() == []
 
 
+def write_files(names: list[str]) -> None:
+    for name in names:
+        Path(name).write_text("x")
+
+
 async def test_a_burst_of_changes_loses_nothing(tmp_path: Path) -> None:
     """Writing 300 files in a burst reports every one of them."""
     seen: set[str] = set()
@@ -49,8 +54,7 @@ async def test_a_burst_of_changes_loses_nothing(tmp_path: Path) -> None:
 
     watch = Watch(WatchTarget.at(tmp_path), notify)
     try:
-        for name in sorted(names):
-            Path(name).write_text("x")
+        write_files(sorted(names))
         await asyncio.wait_for(complete.wait(), 10)
     finally:
         watch.close()
@@ -65,7 +69,7 @@ async def test_a_closed_watch_reports_nothing(tmp_path: Path) -> None:
     other = Watch(WatchTarget.at(tmp_path), lambda paths: other_seen.set())
     closed.close()
     try:
-        (tmp_path / "new").write_text("x")
+        write_files([str(tmp_path / "new")])
         await asyncio.wait_for(other_seen.wait(), 10)
     finally:
         other.close()
