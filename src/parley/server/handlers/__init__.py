@@ -7,6 +7,23 @@ from typing import TYPE_CHECKING, Any
 
 from parley.server.handlers.account import account_logout, account_read, login_start
 from parley.server.handlers.config import config_read
+from parley.server.handlers.command_exec import (
+    command_exec,
+    command_exec_resize,
+    command_exec_terminate,
+    command_exec_write,
+)
+from parley.server.handlers.fs import (
+    fs_copy,
+    fs_create_directory,
+    fs_get_metadata,
+    fs_read_directory,
+    fs_read_file,
+    fs_remove,
+    fs_unwatch,
+    fs_watch,
+    fs_write_file,
+)
 from parley.server.handlers.models import model_list
 from parley.server.handlers.realtime import (
     realtime_append_audio,
@@ -56,5 +73,18 @@ HANDLERS: dict[str, Handler] = {
     "thread/unarchive": thread_unarchive,
     "thread/unsubscribe": thread_unsubscribe,
     "thread/loaded/list": thread_loaded_list,
+    "command/exec": command_exec,
+    "command/exec/write": command_exec_write,
+    "command/exec/resize": command_exec_resize,
+    "command/exec/terminate": command_exec_terminate,
+    "fs/readFile": fs_read_file,
+    "fs/writeFile": fs_write_file,
+    "fs/createDirectory": fs_create_directory,
+    "fs/getMetadata": fs_get_metadata,
+    "fs/readDirectory": fs_read_directory,
+    "fs/remove": fs_remove,
+    "fs/copy": fs_copy,
+    "fs/watch": fs_watch,
+    "fs/unwatch": fs_unwatch,
 }
 NO_PARAMS_OK = frozenset({"account/logout"})
