@@ -17,6 +17,7 @@ from typing import Any
 from parley.agent.turn import ProviderSettings
 from parley.auth import AuthStore
 from parley.config import Config
+from parley.mcp.hub import McpHub
 from parley.protocol import models as m
 from parley.protocol.methods import BY_NAME, experimental_reason
 from parley.protocol.params import parse_params
@@ -49,6 +50,7 @@ class AppServer:
         self.store = ThreadStore(config.codex_home)
         self.threads: dict[str, ThreadRuntime] = {}
         self.sessions: list[ClientSession] = []
+        self.mcp = McpHub(config.codex_home, self.broadcast)
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
         session = ClientSession(self, write)
@@ -78,10 +80,17 @@ class AppServer:
             raise ClientError(f"thread not found: {raw_id}")
         return thread
 
+    def equip(self, thread: ThreadRuntime) -> None:
+        """Give a new or loaded thread its MCP servers (connecting in the background)."""
+        tools = self.mcp.for_thread(thread.id)
+        tools.start()
+        thread.extensions = [tools]
+
     async def shutdown(self) -> None:
         for thread in list(self.threads.values()):
             with contextlib.suppress(Exception):
                 await thread.close()
+        await self.mcp.close()
 
 
 class ClientSession:

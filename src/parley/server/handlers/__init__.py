@@ -6,6 +6,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from parley.server.handlers.account import account_logout, account_read, login_start
+from parley.server.handlers.mcp import (
+    mcp_resource_read,
+    mcp_server_oauth_login,
+    mcp_server_reload,
+    mcp_server_status_list,
+)
 from parley.server.handlers.models import model_list
 from parley.server.handlers.realtime import (
     realtime_append_audio,
@@ -54,5 +60,9 @@ HANDLERS: dict[str, Handler] = {
     "thread/unarchive": thread_unarchive,
     "thread/unsubscribe": thread_unsubscribe,
     "thread/loaded/list": thread_loaded_list,
+    "mcpServerStatus/list": mcp_server_status_list,
+    "mcpServer/resource/read": mcp_resource_read,
+    "config/mcpServer/reload": mcp_server_reload,
+    "mcpServer/oauth/login": mcp_server_oauth_login,
 }
-NO_PARAMS_OK = frozenset({"account/logout"})
+NO_PARAMS_OK = frozenset({"account/logout", "config/mcpServer/reload"})
