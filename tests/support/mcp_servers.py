@@ -243,3 +243,27 @@ stream_max_retries = 0
 supports_websockets = false
 
 """
+
+
+def agent_config_toml(
+    responses_uri: str,
+    servers: str,
+    *,
+    approval: str = "never",
+    sandbox: str = "read-only",
+) -> str:
+    """A config for agent turns against the mock Responses server, plus `servers` tables."""
+    return f"""
+model = "mock-model"
+approval_policy = "{approval}"
+sandbox_mode = "{sandbox}"
+model_provider = "mock_provider"
+
+[model_providers.mock_provider]
+name = "Mock provider for test"
+base_url = "{responses_uri}/v1"
+wire_api = "responses"
+request_max_retries = 0
+stream_max_retries = 0
+
+{servers}"""

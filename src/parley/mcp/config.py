@@ -55,7 +55,7 @@ class McpServerConfig:
         return tool not in self.disabled_tools
 
     def approval_mode(self, tool: str) -> str:
-        """"auto" (ask when the tool's annotations say so), "prompt" (always) or "approve"."""
+        """ "auto" (ask when the tool's annotations say so), "prompt" (always) or "approve"."""
         return self.tool_approval.get(tool, "auto")
 
 

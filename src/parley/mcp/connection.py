@@ -155,7 +155,7 @@ class McpConnection:
             if not ready.done():
                 ready.set_exception(McpCallError(reason))
                 ready.exception()  # retrieved: start() reports it
-            else:
+            elif not self._stop.is_set():
                 self.failure = f"MCP server `{self.name}` stopped: {reason}"
                 log.warning("%s", self.failure)
         finally:

@@ -147,9 +147,7 @@ class ThreadMcp:
         mode = config.approval_mode(ref.tool) if config is not None else "auto"
         settings = request.settings
         annotations = tool.annotations if tool is not None else None
-        if tool_call.should_ask(
-            annotations, mode, settings.approval_policy, settings.sandbox_mode
-        ):
+        if tool_call.should_ask(annotations, mode, settings.approval_policy, settings.sandbox_mode):
             params = tool_call.approval_request(
                 io.thread_id, io.turn_id, ref.server, ref.tool, arguments
             )
@@ -196,7 +194,7 @@ class ThreadMcp:
             request: dict[str, Any] = {
                 "mode": "form",
                 "message": params.message,
-                "requestedSchema": schema,
+                "requestedSchema": tool_call.form_schema(schema),
             }
         else:
             request = {

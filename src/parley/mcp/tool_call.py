@@ -56,8 +56,10 @@ def item(
 def result_wire(result: types.CallToolResult) -> dict[str, Any]:
     """The item's `result`: content blocks, structured content and `_meta` as the server sent."""
     return {
-        "content": [block.model_dump(mode="json", by_alias=True, exclude_none=True) for block in
-                    result.content],
+        "content": [
+            block.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for block in result.content
+        ],
         "structuredContent": result.structuredContent,
         "_meta": result.meta,
     }
@@ -100,6 +102,43 @@ def should_ask(
     if auto_approved(approval_policy, sandbox_mode) or mode == "approve":
         return False
     return mode == "prompt" or requires_approval(annotations)
+
+
+_SCHEMA_KEYS = ("$schema", "type", "properties", "required")
+_PROPERTY_KEYS = frozenset(
+    {
+        "type",
+        "title",
+        "description",
+        "default",
+        "enum",
+        "enumNames",
+        "oneOf",
+        "anyOf",
+        "items",
+        "format",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "minItems",
+        "maxItems",
+    }
+)
+
+
+def form_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A server's requested schema in the protocol's typed shape (as the reference re-encodes
+    it): only the keys the form schema defines, at the top and in each property."""
+    shaped = {key: schema[key] for key in _SCHEMA_KEYS if key in schema}
+    shaped.setdefault("type", "object")
+    properties = schema.get("properties")
+    shaped["properties"] = {
+        name: {k: v for k, v in prop.items() if k in _PROPERTY_KEYS}
+        for name, prop in (properties.items() if isinstance(properties, dict) else [])
+        if isinstance(prop, dict)
+    }
+    return shaped
 
 
 def approval_question(server: str, tool: str) -> str:
