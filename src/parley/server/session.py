@@ -35,6 +35,8 @@ from parley.rpc.errors import ClientError, InternalError, MethodNotFound, RpcErr
 from parley.server.handlers import HANDLERS, NO_PARAMS_OK
 from parley.server.platform_info import platform_family, platform_os, user_agent
 from parley.server.tasks import spawn
+from parley.skills.catalog import SkillCatalog
+from parley.skills.extension import SkillsExtension
 from parley.threads.ids import parse_thread_id
 from parley.threads.runtime import ThreadRuntime
 from parley.threads.store import ThreadStore
@@ -51,6 +53,7 @@ class AppServer:
         self.threads: dict[str, ThreadRuntime] = {}
         self.sessions: list[ClientSession] = []
         self.mcp = McpHub(config.codex_home, self.broadcast)
+        self.skills = SkillCatalog(config.codex_home, lambda: self.broadcast("skills/changed", {}))
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
         session = ClientSession(self, write)
@@ -81,16 +84,19 @@ class AppServer:
         return thread
 
     def equip(self, thread: ThreadRuntime) -> None:
-        """Give a new or loaded thread its MCP servers (connecting in the background)."""
+        """Give a new or loaded thread its MCP servers (connecting in the background) and its
+        skills, and watch its skill folders for changes."""
         tools = self.mcp.for_thread(thread.id)
         tools.start()
-        thread.extensions = [tools]
+        thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
+        self.skills.watch(thread.cwd)
 
     async def shutdown(self) -> None:
         for thread in list(self.threads.values()):
             with contextlib.suppress(Exception):
                 await thread.close()
         await self.mcp.close()
+        await self.skills.close()
 
 
 class ClientSession:

@@ -20,6 +20,7 @@ from parley.server.handlers.realtime import (
     realtime_start,
     realtime_stop,
 )
+from parley.server.handlers.skills import skills_config_write, skills_list
 from parley.server.handlers.threads import (
     thread_archive,
     thread_list,
@@ -64,5 +65,7 @@ HANDLERS: dict[str, Handler] = {
     "mcpServer/resource/read": mcp_resource_read,
     "config/mcpServer/reload": mcp_server_reload,
     "mcpServer/oauth/login": mcp_server_oauth_login,
+    "skills/list": skills_list,
+    "skills/config/write": skills_config_write,
 }
 NO_PARAMS_OK = frozenset({"account/logout", "config/mcpServer/reload"})
