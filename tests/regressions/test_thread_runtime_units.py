@@ -11,6 +11,7 @@ import pytest
 
 from parley.agent.settings import ProviderSettings
 from parley.agent.turn import TurnResult
+from parley.config import load_config
 from parley.threads import runtime as runtime_module
 from parley.threads.runtime import ThreadRuntime, ThreadSettings
 
@@ -44,7 +45,7 @@ def _thread(tmp_path: Path) -> ThreadRuntime:
     return ThreadRuntime(
         meta={"id": "thread-1", "preview": ""},
         settings=settings,
-        config=None,  # type: ignore[arg-type]  # only read while realtime runs
+        config=load_config(tmp_path),
         log_=None,
         api_key=lambda: None,
     )
