@@ -9,7 +9,6 @@ are answered in the order they arrive and one slow thread never stalls another.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -34,9 +33,8 @@ from parley.rpc.errors import ClientError, InternalError, MethodNotFound, RpcErr
 from parley.server.handlers import HANDLERS, NO_PARAMS_OK
 from parley.server.platform_info import platform_family, platform_os, user_agent
 from parley.server.tasks import spawn
-from parley.threads.ids import parse_thread_id
+from parley.threads.registry import ThreadRegistry
 from parley.threads.runtime import ThreadRuntime
-from parley.threads.store import ThreadStore
 from parley.tools.sandbox import check as sandbox_problem
 
 log = logging.getLogger(__name__)
@@ -46,8 +44,7 @@ class AppServer:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.auth = AuthStore(config.codex_home, config.provider.env_key or "OPENAI_API_KEY")
-        self.store = ThreadStore(config.codex_home)
-        self.threads: dict[str, ThreadRuntime] = {}
+        self.threads = ThreadRegistry(config, self.provider_settings, lambda: self.auth.api_key)
         self.sessions: list[ClientSession] = []
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
@@ -69,19 +66,11 @@ class AppServer:
         )
 
     def thread(self, raw_id: str) -> ThreadRuntime:
-        try:
-            thread_id = parse_thread_id(raw_id)
-        except ValueError as exc:
-            raise ClientError(f"invalid thread id: {exc}") from None
-        thread = self.threads.get(thread_id)
-        if thread is None:
-            raise ClientError(f"thread not found: {raw_id}")
-        return thread
+        """A loaded thread by its client-supplied id (`thread not found` otherwise)."""
+        return self.threads.loaded(raw_id)
 
     async def shutdown(self) -> None:
-        for thread in list(self.threads.values()):
-            with contextlib.suppress(Exception):
-                await thread.close()
+        await self.threads.close_all()
 
 
 class ClientSession:
@@ -212,7 +201,7 @@ class ClientSession:
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(ConnectionError("client disconnected"))
-        for thread in list(self.server.threads.values()):
+        for thread in self.server.threads:
             thread.unsubscribe(self)
             if not thread.subscribers and thread.realtime is not None:
                 conversation = thread.realtime

@@ -16,11 +16,14 @@ from parley.server.handlers.realtime import (
 )
 from parley.server.handlers.threads import (
     thread_archive,
+    thread_fork,
     thread_list,
     thread_loaded_list,
+    thread_metadata_update,
     thread_name_set,
     thread_read,
     thread_resume,
+    thread_rollback,
     thread_start,
     thread_unarchive,
     thread_unsubscribe,
@@ -54,5 +57,8 @@ HANDLERS: dict[str, Handler] = {
     "thread/unarchive": thread_unarchive,
     "thread/unsubscribe": thread_unsubscribe,
     "thread/loaded/list": thread_loaded_list,
+    "thread/fork": thread_fork,
+    "thread/rollback": thread_rollback,
+    "thread/metadata/update": thread_metadata_update,
 }
 NO_PARAMS_OK = frozenset({"account/logout"})
