@@ -112,11 +112,15 @@ async def test_thread_start_announces_a_durable_thread(
         "access": {"type": "fullAccess"},
         "networkAccess": False,
     }
+    assert_rollout_not_written_yet(thread, codex_home)
+    await server.close()
+
+
+def assert_rollout_not_written_yet(thread: dict[str, Any], codex_home: Path) -> None:
     path = Path(thread["path"])
     assert path.is_relative_to(codex_home.resolve() / "sessions")
     assert thread["id"] in path.name
     assert not path.exists()
-    await server.close()
 
 
 async def test_thread_list_and_read_show_the_thread(
@@ -239,9 +243,7 @@ async def test_threads_can_be_named_archived_and_unsubscribed(
         "status": "unsubscribed"
     }
     # The last subscriber leaving unloads the thread (as the reference).
-    assert await server.request("thread/unsubscribe", {"threadId": tid}) == {
-        "status": "notLoaded"
-    }
+    assert await server.request("thread/unsubscribe", {"threadId": tid}) == {"status": "notLoaded"}
     unknown = "01a21751-fb18-7e71-9842-6182b96a091e"
     assert await server.request("thread/unsubscribe", {"threadId": unknown}) == {
         "status": "notLoaded"
