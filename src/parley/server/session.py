@@ -28,6 +28,7 @@ from parley.rpc.connection import (
     RequestId,
     Response,
     RpcConnection,
+    encode,
 )
 from parley.rpc.errors import ClientError, InternalError, MethodNotFound, RpcError
 from parley.server.handlers import HANDLERS, NO_PARAMS_OK
@@ -81,6 +82,8 @@ class ClientSession:
         self._write = write
         self.rpc = RpcConnection()
         self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
+        # What each waiting request asked, so a resuming client can be asked again.
+        self._asked: dict[RequestId, tuple[str, dict[str, Any]]] = {}
         # Actions to run once the current request's response is written (see after_response).
         self._after: list[Callable[[], None]] = []
         self.closed = False
@@ -108,11 +111,13 @@ class ClientSession:
         request_id, line = self.rpc.server_request(method, params)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
+        self._asked[request_id] = (method, params)
         self._write(line)
         try:
             return await future
         finally:
             self._waiting.pop(request_id, None)
+            self._asked.pop(request_id, None)
             self.rpc.forget(request_id)
             # Answered, or dropped because the turn ended: either way the client can close
             # whatever it showed for the request.
@@ -121,6 +126,13 @@ class ClientSession:
                 self.notify(
                     "serverRequest/resolved", {"threadId": thread_id, "requestId": request_id}
                 )
+
+    def replay_pending_requests(self, thread_id: str) -> None:
+        """Send again, with the same ids, the requests about `thread_id` still unanswered on
+        this connection (as the reference does for a client that resumes the thread)."""
+        for request_id, (method, params) in list(self._asked.items()):
+            if params.get("threadId") == thread_id and not self.closed:
+                self._write(encode({"id": request_id, "method": method, "params": params}))
 
     # ---- input -------------------------------------------------------------------------
     async def receive_line(self, line: bytes) -> None:

@@ -797,9 +797,14 @@ class HistoryBuilder:
         return item_id
 
     def finish(self) -> list[dict[str, Any]]:
-        """The turns of a rollout read in full (an open turn becomes the last one)."""
+        """The turns of a rollout read in full (an open turn becomes the last one; nothing is
+        running it, so it reads as interrupted)."""
         self._finish()
-        return [t.wire() for t in self.turns]
+        turns = [t.wire() for t in self.turns]
+        for turn in turns:
+            if turn["status"] == "inProgress":
+                turn["status"] = "interrupted"
+        return turns
 
 
 def _new_turn_id() -> str:

@@ -149,7 +149,6 @@ class ThreadRuntime:
         # Token totals and session-wide approvals carry over from turn to turn.
         self.agent_state = AgentSessionState()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._pending_requests: list[tuple[str, dict[str, Any]]] = []
         # Record commands and errors in the rollout too (`persistExtendedHistory`).
         self.persist_extended = record.extended
 
@@ -168,8 +167,14 @@ class ThreadRuntime:
         return self.record.path
 
     def turns(self) -> list[dict[str, Any]]:
-        """The thread's turns as the rollout rebuilds them (the running one last)."""
-        return self.record.builder.snapshot()
+        """The thread's turns as the rollout rebuilds them (the running one last). A turn the
+        file leaves open while nothing runs here ended without a word: it was interrupted."""
+        turns = self.record.builder.snapshot()
+        if not self.is_running:
+            for turn in turns:
+                if turn["status"] == "inProgress":
+                    turn["status"] = "interrupted"
+        return turns
 
     def wire(self, include_turns: bool = False) -> dict[str, Any]:
         info = self.info
@@ -198,13 +203,6 @@ class ThreadRuntime:
     @property
     def is_running(self) -> bool:
         return self.active is not None and not self.active.interrupted
-
-    def replay_pending_requests(self, peer: ClientPeer) -> None:
-        """Send a resuming client the approval requests still waiting for an answer."""
-        for method, params in list(self._pending_requests):
-            spawn_request = getattr(peer, "replay_request", None)
-            if spawn_request is not None:
-                spawn_request(method, params)
 
     # ---- fan-out -----------------------------------------------------------------------
     def subscribe(self, peer: ClientPeer) -> None:
@@ -237,14 +235,6 @@ class ThreadRuntime:
 
     async def request_client(self, method: str, params: dict[str, Any]) -> Any:
         """Ask the thread's clients in turn until one answers (one may have just gone away)."""
-        entry = (method, params)
-        self._pending_requests.append(entry)
-        try:
-            return await self._ask_subscribers(method, params)
-        finally:
-            self._pending_requests.remove(entry)
-
-    async def _ask_subscribers(self, method: str, params: dict[str, Any]) -> Any:
         for peer in list(self.subscribers):
             try:
                 return await peer.request(method, params)

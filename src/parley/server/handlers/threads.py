@@ -114,23 +114,45 @@ async def thread_resume(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadResumeParams, raw)
     registry = session.server.threads
     path = _rollout_path(params.path)
+    running = _loaded_or_none(session, params.thread_id)
+    if running is not None and not running.is_running:
+        running = None
     if params.history is not None:
-        running = registry.get(params.thread_id) if params.thread_id else None
-        if running is not None and running.is_running:
+        if running is not None:
             raise ClientError(f"cannot resume thread {running.id} with history while it is running")
-        raise ClientError("Invalid request: resuming from `history` is not supported")
-    if path is not None and params.thread_id:
-        running = _loaded_or_none(session, params.thread_id)
-        if running is not None and running.is_running and running.path != path:
-            raise ClientError(
-                f"cannot resume running thread {running.id} with mismatched path: "
-                f"requested `{path}`, active `{running.path}`"
-            )
+        return _resume_from_history(session, params)
+    if running is not None and path is not None and running.path != path:
+        raise ClientError(
+            f"cannot resume running thread {running.id} with mismatched path: "
+            f"requested `{path}`, active `{running.path}`"
+        )
+    if path is None:
+        loaded = registry.get(params.thread_id)
+        if loaded is not None and not loaded.record.materialized:
+            raise ThreadNotFound(f"no rollout found for thread id {loaded.id}")
     thread = registry.load(params.thread_id if path is None else None, path=path)
     if not thread.is_running:
         thread.settings = _settings_from(session, params, thread.settings)
     thread.subscribe(session)
-    session.after_response(lambda: thread.replay_pending_requests(session))
+    session.after_response(lambda: session.replay_pending_requests(thread.id))
+    return _thread_response(thread, include_turns=True)
+
+
+def _resume_from_history(session: ClientSession, params: Any) -> Any:
+    """`history` given: a new thread that continues from those Responses items."""
+    items = [
+        item.model_dump(by_alias=True, exclude_none=True, mode="json") for item in params.history
+    ]
+    lines = [rollout.response_item_line(item) for item in items]
+    for item in items:
+        if item.get("type") == "message" and item.get("role") == "user":
+            text = "".join(str(p.get("text", "")) for p in item.get("content") or [])
+            lines.append(
+                rollout.event_line("user_message", message=text, local_images=[], text_elements=[])
+            )
+            break
+    thread = session.server.threads.create(_settings_from(session, params), history=lines)
+    thread.subscribe(session)
     return _thread_response(thread, include_turns=True)
 
 
