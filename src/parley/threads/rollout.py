@@ -417,6 +417,40 @@ def events_for_item(item: dict[str, Any], turn_id: str, *, extended: bool) -> li
     return []
 
 
+TURN_ABORTED_MARKER = (
+    "<turn_aborted>\nThe user interrupted the previous turn before it finished; its work may "
+    "be incomplete.\n</turn_aborted>"
+)
+
+
+def ends_mid_turn(lines: list[RolloutLine]) -> bool:
+    """Whether the history stops inside a turn: nothing closed the turn of its last user
+    message (no `task_complete` or `turn_aborted` after it)."""
+    last_user = None
+    for index, line in enumerate(lines):
+        if line.event_type == "user_message":
+            last_user = index
+    if last_user is None:
+        return False
+    return not any(
+        line.event_type in ("task_complete", "turn_complete", "turn_aborted")
+        for line in lines[last_user + 1 :]
+    )
+
+
+def interrupted_boundary(turn_id: str | None = None) -> list[RolloutLine]:
+    """What an interruption leaves in the history: a note for the model, a `turn_aborted`."""
+    marker = {
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_text", "text": TURN_ABORTED_MARKER}],
+    }
+    return [
+        response_item_line(marker),
+        event_line("turn_aborted", turn_id=turn_id, reason="interrupted"),
+    ]
+
+
 # ---- writing -----------------------------------------------------------------------------------
 
 

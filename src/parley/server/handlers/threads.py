@@ -171,16 +171,22 @@ async def thread_fork(session: ClientSession, raw: Any) -> Any:
     source = registry.get(stored.meta.id)
     base = source.settings if source is not None else registry.settings_of(stored)
     history = [line for line in stored.lines if line.type != "session_meta"]
+    ephemeral = bool(params.ephemeral)
+    if not ephemeral and rollout.ends_mid_turn(history):
+        # As the reference: a fork of a thread caught mid-turn records that turn as interrupted.
+        history += rollout.interrupted_boundary()
     thread = registry.create(
         _settings_from(session, params, base),
-        ephemeral=bool(params.ephemeral),
+        ephemeral=ephemeral,
         extended=bool(params.persist_extended_history),
         forked_from=stored.meta.id,
         history=history,
     )
     thread.subscribe(session)
-    _announce_started(session, thread)
-    return _thread_response(thread, include_turns=True)
+    response = _thread_response(thread, include_turns=True)
+    started = {"thread": response["thread"]}
+    session.after_response(lambda: session.notify("thread/started", started))
+    return response
 
 
 async def thread_read(session: ClientSession, raw: Any) -> Any:
