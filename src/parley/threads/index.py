@@ -1,7 +1,8 @@
 """A SQLite index of rollout summaries, so `thread/list` does not re-read every rollout.
 
 The index is a cache, never the only copy of anything: each row is a rollout's summary keyed by
-its path, together with the file's size and modification time. Before answering, `refresh`
+its path, together with the file's size, modification time and inode (a rewrite replaces
+the file, so a same-size edit that keeps the time is still seen). Before answering, `refresh`
 walks the session folders (directory entries and `stat` only) and re-reads just the files that
 are new or changed since they were indexed, dropping rows of files that are gone. A missing or
 unreadable database file is rebuilt from the rollouts; deleting it is always safe.
@@ -30,7 +31,7 @@ from parley.threads.store import ThreadStore, ThreadSummary, summarize
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "parley_thread_index.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -38,6 +39,7 @@ CREATE TABLE IF NOT EXISTS threads (
     archived INTEGER NOT NULL,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
     listable INTEGER NOT NULL,
     id TEXT,
     created_ts INTEGER,
@@ -154,8 +156,8 @@ class ThreadIndex:
 
     def _refresh(self, db: sqlite3.Connection) -> None:
         known = {
-            row["path"]: (row["size"], row["mtime_ns"])
-            for row in db.execute("SELECT path, size, mtime_ns FROM threads")
+            row["path"]: (row["size"], row["mtime_ns"], row["inode"])
+            for row in db.execute("SELECT path, size, mtime_ns, inode FROM threads")
         }
         seen: set[str] = set()
         for archived in (False, True):
@@ -166,23 +168,23 @@ class ThreadIndex:
                 except OSError:
                     continue
                 seen.add(key)
-                if known.get(key) == (st.st_size, st.st_mtime_ns):
+                stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+                if known.get(key) == stamp:
                     continue
                 summary = summarize(path, archived)
                 if summary is None:
                     db.execute(
                         "INSERT OR REPLACE INTO threads (path, archived, size, mtime_ns, "
-                        "listable) VALUES (?, ?, ?, ?, 0)",
-                        (key, int(archived), st.st_size, st.st_mtime_ns),
+                        "inode, listable) VALUES (?, ?, ?, ?, ?, 0)",
+                        (key, int(archived), *stamp),
                     )
                     continue
                 db.execute(
-                    "INSERT OR REPLACE INTO threads VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO threads VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
                     (
                         key,
                         int(archived),
-                        st.st_size,
-                        st.st_mtime_ns,
+                        *stamp,
                         summary.id,
                         int(summary.created_at.timestamp()),
                         int(summary.updated_at.timestamp()),

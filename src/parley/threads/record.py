@@ -38,12 +38,7 @@ class LoadedRollout:
 
     @property
     def git(self) -> dict[str, Any] | None:
-        """The newest `git` of the session meta lines (a metadata update appends one)."""
-        for line in reversed(self.lines):
-            if line.type == "session_meta" and line.payload.get("id") == self.meta.id:
-                git = line.payload.get("git")
-                return git if isinstance(git, dict) else None
-        return None
+        return self.meta.git
 
     @property
     def preview(self) -> str:
@@ -117,8 +112,8 @@ class ThreadRecord:
             log.error("cannot write to %s: %s", self._writer.path, exc)
 
     def set_git(self, git: dict[str, Any] | None) -> None:
-        """Record new Git metadata: in the session meta of a file not written yet, else as a
-        further `session_meta` line (the newest one's `git` is the thread's)."""
+        """Record new Git metadata in the session meta (the first line), where the Codex CLI
+        reads it too: in memory before the file exists, else by rewriting that line."""
         first = next((line for line in self._lines if line.type == "session_meta"), None)
         if first is None:
             return
@@ -126,11 +121,16 @@ class ThreadRecord:
         if git:
             payload["git"] = git
         line = RolloutLine(first.timestamp, "session_meta", payload)
-        if self._writer is not None and not self._writer.materialized:
-            self._lines[self._lines.index(first)] = line
+        self._lines[self._lines.index(first)] = line
+        if self._writer is None:
+            return
+        if not self._writer.materialized:
             self._writer.replace_pending(first, line)
             return
-        self.append(line)
+        try:
+            rollout.rewrite_session_meta(self._writer.path, line)
+        except OSError as exc:
+            log.error("cannot update %s: %s", self._writer.path, exc)
 
     def rollback(self, num_turns: int) -> None:
         self.append(rollout.event_line("thread_rolled_back", num_turns=num_turns))

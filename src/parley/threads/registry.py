@@ -337,7 +337,7 @@ class ThreadRegistry:
             return thread.wire()
         path = self.find_rollout(raw_id)
         stored = self.read_stored(path)
-        record = ThreadRecord(path, materialized=True, lines=stored.lines[:1])
+        record = ThreadRecord(path, materialized=True, lines=stored.lines)
         record.set_git(patched(stored.git))
         summary = summarize(path, self.store.is_archived(path))
         if summary is None:

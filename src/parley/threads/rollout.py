@@ -497,6 +497,24 @@ class RolloutWriter:
         self.path = path
 
 
+def rewrite_session_meta(path: Path, meta: RolloutLine) -> None:
+    """Replace the first `session_meta` line of a rollout (atomically, keeping its modification
+    time: changed metadata is not activity on the thread)."""
+    data = path.read_bytes().split(b"\n")
+    for index, raw in enumerate(data):
+        line = parse_line(raw.strip()) if raw.strip() else None
+        if line is not None and line.type == "session_meta":
+            data[index] = meta.encode()
+            break
+    else:
+        return
+    st = path.stat()
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(b"\n".join(data))
+    os.utime(temporary, ns=(st.st_atime_ns, st.st_mtime_ns))
+    temporary.replace(path)
+
+
 # ---- reading -----------------------------------------------------------------------------------
 
 

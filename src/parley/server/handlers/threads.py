@@ -209,16 +209,9 @@ async def thread_read(session: ClientSession, raw: Any) -> Any:
         wire = summary.wire(name, {"type": "notLoaded"})
     else:
         wire = _unlisted_wire(stored, path, name)
-    wire["gitInfo"] = _git_wire(stored.git)
     if include:
         wire["turns"] = rollout.build_turns(stored.lines)
     return {"thread": wire}
-
-
-def _git_wire(git: dict[str, Any] | None) -> dict[str, Any] | None:
-    from parley.threads.store import git_to_wire
-
-    return git_to_wire(git)
 
 
 def _unlisted_wire(stored: Any, path: Path, name: str | None) -> dict[str, Any]:
