@@ -77,8 +77,11 @@ class ThreadRegistry:
         config: Config,
         provider: Callable[[], ProviderSettings],
         api_key: Callable[[], Any],
+        on_loaded: Callable[[ThreadRuntime], None] | None = None,
     ) -> None:
         self.config = config
+        # Called with each thread as it is created or loaded (the server attaches its tools).
+        self._on_loaded = on_loaded
         self.store = ThreadStore(config.codex_home)
         self.index = ThreadIndex(self.store)
         self._provider = provider
@@ -151,13 +154,16 @@ class ThreadRegistry:
     def _runtime(
         self, info: ThreadInfo, settings: ThreadSettings, record: ThreadRecord
     ) -> ThreadRuntime:
-        return ThreadRuntime(
+        thread = ThreadRuntime(
             info=info,
             settings=settings,
             config=self.config,
             record=record,
             api_key=self._api_key,
         )
+        if self._on_loaded is not None:
+            self._on_loaded(thread)
+        return thread
 
     # ---- loading -----------------------------------------------------------------------
     def find_rollout(self, raw_id: str) -> Path:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from parley.agent.extensions import TurnExtension
 from parley.agent.turn import (
     AgentSessionState,
     ProviderSettings,
@@ -148,6 +149,8 @@ class ThreadRuntime:
         )
         # Token totals and session-wide approvals carry over from turn to turn.
         self.agent_state = AgentSessionState()
+        # Tools from outside the agent (MCP servers, skills), attached by the server.
+        self.extensions: list[TurnExtension] = []
         self._tasks: set[asyncio.Task[None]] = set()
         # Record commands and errors in the rollout too (`persistExtendedHistory`).
         self.persist_extended = record.extended
@@ -289,6 +292,8 @@ class ThreadRuntime:
             developer_context=tuple(developer),
             originator=name,
             user_agent=agent,
+            shell_environment=self.config.shell_environment_policy,
+            codex_home=self.config.codex_home,
         )
 
     def start_turn(
@@ -501,6 +506,7 @@ class _TurnIO:
         self._extended = thread.persist_extended
         self._prior = list(thread.history)
         self.agent_state = thread.agent_state
+        self.extensions = thread.extensions
         self.thread_id = thread.id
         self.turn_id = turn.id
 
