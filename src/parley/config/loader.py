@@ -70,9 +70,7 @@ class Config:
     )
     realtime: RealtimeConfig = field(default_factory=RealtimeConfig)
     features: frozenset[str] = frozenset()
-    shell_environment_policy: ShellEnvironmentPolicy = field(
-        default_factory=ShellEnvironmentPolicy
-    )
+    shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     warnings: tuple[str, ...] = ()
 
     def feature_enabled(self, name: str) -> bool:
