@@ -369,15 +369,12 @@ async def test_a_rejected_turn_start_changes_no_thread_setting(
             "cwd": "not/an/absolute/dir",
         },
     )
-    # The rollout exists from the first turn on; a plain turn materializes it for resume.
+    # A turn writes the thread's rollout, which a resume needs (as the reference).
     responses_server.push(create_final_assistant_message_sse_response("ok"))
-    result = await server.request(
-        "turn/start", {"threadId": thread["id"], "input": user_text("hello")}
-    )
-    await wait_turn_completed(server, result["turn"]["id"])
+    turn = await start_turn(server, thread["id"], "hello")
+    await wait_turn_completed(server, turn["id"])
     resumed = await server.request("thread/resume", {"threadId": thread["id"]})
     await server.close()
     assert error["code"] == -32600
     assert resumed["sandbox"]["type"] == "readOnly", resumed["sandbox"]
     assert resumed["model"] == "mock-model", resumed["model"]
-    assert responses_server.responses_requests()[0]["model"] == "mock-model"

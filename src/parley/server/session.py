@@ -268,7 +268,7 @@ class ClientSession:
                 conversation = thread.realtime
                 thread.realtime = None
                 spawn(conversation.close_silently())
-            if was_subscribed and not thread.subscribers and thread.active is None:
+            if was_subscribed and not thread.subscribers and thread.is_idle:
                 # Its last client went away and nothing runs on it: unload it, as the
                 # reference does (thread/resume loads it again).
                 spawn(self.server.threads.close(thread))
