@@ -1,0 +1,123 @@
+"""`shell_environment_policy`: parsing (refused as the reference refuses) and the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from parley.config import ConfigError, load_config
+from parley.config.shell_environment import Inherit, ShellEnvironmentPolicy
+from parley.tools.environment import command_environment, name_matches
+
+SERVER_ENV = {
+    "PATH": "/usr/bin",
+    "HOME": "/home/u",
+    "LANG": "C.UTF-8",
+    "OPENAI_API_KEY": "sk-1",
+    "GITHUB_TOKEN": "ghp",
+    "AWS_SECRET_ACCESS_KEY": "aws",
+    "PGPASSWORD": "pg",
+    "CODEX_HOME": "/home/u/.codex",
+    "EDITOR": "vim",
+    "NODE_OPTIONS": "--x",
+}
+
+
+def load(codex_home: Path, text: str) -> ShellEnvironmentPolicy:
+    (codex_home / "config.toml").write_text(text)
+    return load_config(codex_home).shell_environment_policy
+
+
+def test_defaults_drop_credentials_and_codex_home() -> None:
+    """By default everything is inherited except secret-shaped names and CODEX_HOME."""
+    env = command_environment(ShellEnvironmentPolicy(), SERVER_ENV, "thread-1")
+    assert env == {
+        "PATH": "/usr/bin",
+        "HOME": "/home/u",
+        "LANG": "C.UTF-8",
+        "EDITOR": "vim",
+        "NODE_OPTIONS": "--x",
+        "CODEX_THREAD_ID": "thread-1",
+    }
+
+
+def test_inherit_core_and_none() -> None:
+    """`core` keeps only the platform's core variables; `none` keeps nothing."""
+    core = command_environment(ShellEnvironmentPolicy(inherit=Inherit.CORE), SERVER_ENV)
+    assert core == {"PATH": "/usr/bin", "HOME": "/home/u", "LANG": "C.UTF-8"}
+    assert command_environment(ShellEnvironmentPolicy(inherit=Inherit.NONE), SERVER_ENV) == {}
+
+
+def test_exclude_set_and_include_only_in_the_reference_order() -> None:
+    """exclude drops, set adds (after excludes), include_only filters last (even set values)."""
+    policy = ShellEnvironmentPolicy(
+        ignore_default_excludes=True,
+        exclude=("node_*",),
+        set={"MY_TOKEN": "explicit", "EXTRA": "1"},
+        include_only=("PATH", "*TOKEN*", "extra"),
+    )
+    env = command_environment(policy, SERVER_ENV)
+    assert env == {"PATH": "/usr/bin", "GITHUB_TOKEN": "ghp", "MY_TOKEN": "explicit", "EXTRA": "1"}
+
+
+def test_ignore_default_excludes_passes_credentials_through() -> None:
+    """With ignore_default_excludes the user opts into passing credentials on."""
+    env = command_environment(ShellEnvironmentPolicy(ignore_default_excludes=True), SERVER_ENV)
+    assert env["OPENAI_API_KEY"] == "sk-1" and env["PGPASSWORD"] == "pg"
+    assert "CODEX_HOME" not in env
+
+
+def test_patterns_are_case_insensitive_globs() -> None:
+    """`*` is any run, `?` one character, other characters literal, case ignored."""
+    assert name_matches("openai_api_key", ["*KEY*"])
+    assert name_matches("AB", ["a?"]) and not name_matches("ABC", ["a?"])
+    assert not name_matches("A.B", ["A[.]B"]) and name_matches("A[.]B", ["A[.]B"])
+
+
+def test_config_table_is_parsed(codex_home: Path) -> None:
+    """Every key of the table reaches the policy."""
+    policy = load(
+        codex_home,
+        "[shell_environment_policy]\n"
+        'inherit = "core"\n'
+        "ignore_default_excludes = true\n"
+        'exclude = ["FOO*"]\n'
+        'set = { A = "1" }\n'
+        'include_only = ["PATH", "A"]\n'
+        "experimental_use_profile = false\n",
+    )
+    assert policy == ShellEnvironmentPolicy(
+        inherit=Inherit.CORE,
+        ignore_default_excludes=True,
+        exclude=("FOO*",),
+        set={"A": "1"},
+        include_only=("PATH", "A"),
+    )
+    assert load(codex_home, "") == ShellEnvironmentPolicy()
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "reason"),
+    [
+        ('inherit = "some"', "shell_environment_policy.inherit", "unknown variant `some`"),
+        ("inherit = 1", "shell_environment_policy.inherit", "expected a string"),
+        ('exclude = "KEY"', "shell_environment_policy.exclude", "expected a sequence"),
+        ("include_only = [1]", "shell_environment_policy.include_only", "expected a string"),
+        ("set = { A = 1 }", "shell_environment_policy.set.A", "expected a string"),
+        ('ignore_default_excludes = "yes"', "ignore_default_excludes", "expected a boolean"),
+    ],
+)
+def test_bad_values_are_refused(codex_home: Path, text: str, key: str, reason: str) -> None:
+    """Values the reference refuses are a ConfigError naming the key and the reason."""
+    with pytest.raises(ConfigError) as caught:
+        load(codex_home, f"[shell_environment_policy]\n{text}\n")
+    assert key in str(caught.value) and reason in str(caught.value)
+
+
+def test_override_and_unknown_key(codex_home: Path) -> None:
+    """`-c shell_environment_policy.inherit=none` applies; an unknown key is a warning."""
+    (codex_home / "config.toml").write_text("[shell_environment_policy]\nbogus = 1\n")
+    config = load_config(codex_home, ["shell_environment_policy.inherit=none"])
+    assert config.shell_environment_policy.inherit is Inherit.NONE
+    assert any("shell_environment_policy.bogus" in w for w in config.warnings)
