@@ -28,7 +28,6 @@ import os
 import signal
 import struct
 import termios
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -37,8 +36,15 @@ from typing import Any
 
 from parley.protocol import models as m
 from parley.rpc.errors import ClientError, InternalError, InvalidParams
+from parley.tools.command_reaper import REAPER
 from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
-from parley.tools.sandbox import SandboxMode, SandboxPolicy, bwrap_argv, check, find_bwrap
+from parley.tools.sandbox import (
+    ConfinedLaunch,
+    SandboxMode,
+    SandboxPolicy,
+    SandboxUnavailableError,
+    confine,
+)
 from parley.tools.shell import command_env
 
 DEFAULT_TIMEOUT_MS = 10_000
@@ -224,21 +230,20 @@ class RunningCommand:
     async def start(self) -> None:
         """Starts the process; ClientError/InternalError say why it could not start."""
         spec = self.spec
-        argv = spec.argv
-        if spec.policy.confined:
-            problem = await asyncio.to_thread(check)
-            bwrap = find_bwrap()
-            if problem is not None or bwrap is None:
-                raise InternalError(f"exec failed: {problem or 'bubblewrap is not available'}")
-            argv = bwrap_argv(bwrap, spec.policy, argv, spec.cwd)
-        marker = uuid.uuid4().hex
+        try:
+            # The same confinement (and seccomp descriptor) as the agent's commands.
+            launch = await asyncio.to_thread(confine, spec.policy, spec.argv, spec.cwd)
+        except SandboxUnavailableError as exc:
+            raise InternalError(f"exec failed: {exc}") from None
+        await asyncio.to_thread(REAPER.prepare)
+        marker = REAPER.marker()
         env = {**spec.env, MARKER_VARIABLE: marker}
         try:
             if spec.tty:
-                self._proc = await self._spawn_on_terminal(argv, env)
+                self._proc = await self._spawn_on_terminal(launch, env)
             else:
                 self._proc = await asyncio.create_subprocess_exec(
-                    *argv,
+                    *launch.argv,
                     cwd=str(spec.cwd),
                     env=env,
                     stdin=asyncio.subprocess.PIPE
@@ -247,9 +252,13 @@ class RunningCommand:
                     stdout=asyncio.subprocess.PIPE,
                     stderr=asyncio.subprocess.PIPE,
                     start_new_session=True,
+                    pass_fds=launch.pass_fds,
                 )
         except OSError as exc:
             raise InternalError(f"failed to spawn command: {exc}") from None
+        finally:
+            launch.close()
+        REAPER.started(self._proc.pid)
         self._tree = ProcessTree(self._proc.pid, marker)
         if self._master is not None:
             self._readers.append(asyncio.create_task(self._read_terminal(self._master)))
@@ -263,7 +272,7 @@ class RunningCommand:
             )
 
     async def _spawn_on_terminal(
-        self, argv: list[str], env: dict[str, str]
+        self, launch: ConfinedLaunch, env: dict[str, str]
     ) -> asyncio.subprocess.Process:
         master, slave = os.openpty()
         try:
@@ -271,13 +280,14 @@ class RunningCommand:
             _set_window_size(master, rows, cols)
             env.setdefault("TERM", "xterm-256color")
             proc = await asyncio.create_subprocess_exec(
-                *argv,
+                *launch.argv,
                 cwd=str(self.spec.cwd),
                 env=env,
                 stdin=slave,
                 stdout=slave,
                 stderr=slave,
                 start_new_session=True,
+                pass_fds=launch.pass_fds,
             )
         except BaseException:
             os.close(master)

@@ -30,10 +30,10 @@ import orjson
 
 from parley.config.shell_environment import ShellEnvironmentPolicy
 from parley.tools.command_reaper import REAPER
-from parley.tools.environment import command_environment
+from parley.tools.environment import AGENT_WITHHELD, command_environment
 from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
-from parley.tools.sandbox import ConfinedLaunch, SandboxPolicy, find_bwrap, prepare_launch, support
-from parley.tools.seccomp import SeccompUnavailableError
+from parley.tools.sandbox import ConfinedLaunch, SandboxPolicy, confine
+from parley.tools.sandbox import SandboxUnavailableError as SandboxUnavailableError
 
 SHELL_TOOL_NAME = "shell_command"
 DEFAULT_TIMEOUT_MS = 10_000
@@ -45,6 +45,8 @@ AGGREGATED_OUTPUT_LIMIT = 1024 * 1024
 MODEL_OUTPUT_LIMIT = 10_000
 # Cap on output streamed as item/commandExecution/outputDelta notifications for one call.
 STREAMED_OUTPUT_LIMIT = 1024 * 1024
+# Set for confined commands whose network is off, as the reference does.
+NETWORK_DISABLED_VARIABLE = "CODEX_SANDBOX_NETWORK_DISABLED"
 # After the main process exits, how long leftover descendants may keep the output pipe open.
 DRAIN_GRACE_S = 0.2
 TREE_SCAN_INTERVAL_S = 0.2
@@ -182,15 +184,21 @@ def display_command(argv: list[str]) -> str:
 
 
 def command_env(
-    environment_policy: ShellEnvironmentPolicy | None = None, thread_id: str | None = None
+    sandbox: SandboxPolicy | None = None,
+    environment_policy: ShellEnvironmentPolicy | None = None,
+    thread_id: str | None = None,
+    *,
+    agent: bool = False,
 ) -> dict[str, str]:
-    """The server's environment filtered by `environment_policy` (default: the defaults)."""
+    """The server's environment filtered by `environment_policy` (default: the defaults),
+    plus the sandbox's network flag when `sandbox` has the network off. `agent`: for the
+    model's commands, which do not get CODEX_HOME."""
     policy = environment_policy or ShellEnvironmentPolicy()
-    return command_environment(policy, os.environ, thread_id)
-
-
-class SandboxUnavailableError(RuntimeError):
-    """A confined command was asked for but bubblewrap cannot run here."""
+    withheld = AGENT_WITHHELD if agent else ()
+    env = command_environment(policy, os.environ, thread_id, withheld)
+    if sandbox is not None and sandbox.network_disabled:
+        env[NETWORK_DISABLED_VARIABLE] = "1"
+    return env
 
 
 class OutputBuffer:
@@ -262,6 +270,11 @@ def format_for_model(result: CommandResult, timeout_ms: int | None = None) -> st
     return "\n".join(lines) + "\n" + truncate_middle(output, MODEL_OUTPUT_LIMIT)
 
 
+def _prepare(policy: SandboxPolicy, argv: list[str], cwd: Path) -> ConfinedLaunch:
+    REAPER.prepare()  # the watcher exists before the first command does
+    return confine(policy, argv, cwd)
+
+
 async def run_command(
     argv: list[str],
     *,
@@ -276,39 +289,26 @@ async def run_command(
     Raises SandboxUnavailableError (before starting anything) when the policy confines the
     command and bubblewrap cannot run, and OSError when the program cannot be started.
     """
-    launch: ConfinedLaunch | None = None
-    full_argv = argv
-    if policy.confined:
-        sandbox = await asyncio.to_thread(support)
-        bwrap = find_bwrap()
-        if sandbox.problem is not None or bwrap is None:
-            raise SandboxUnavailableError(sandbox.problem or "bubblewrap is not available")
-        try:
-            launch = prepare_launch(bwrap, sandbox, policy, argv, cwd)
-        except SeccompUnavailableError as exc:
-            raise SandboxUnavailableError(str(exc)) from None
-        full_argv = launch.argv
-    await asyncio.to_thread(REAPER.prepare)
+    launch = await asyncio.to_thread(_prepare, policy, argv, cwd)
     marker = REAPER.marker()
-    proc_env = dict(env) if env is not None else command_env()
+    proc_env = dict(env) if env is not None else command_env(agent=True)
     if policy.network_disabled:
-        proc_env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
+        proc_env[NETWORK_DISABLED_VARIABLE] = "1"
     proc_env[MARKER_VARIABLE] = marker
     started = time.monotonic()
     try:
         proc = await asyncio.create_subprocess_exec(
-            *full_argv,
+            *launch.argv,
             cwd=str(cwd),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
             env=proc_env,
-            pass_fds=launch.pass_fds if launch is not None else (),
+            pass_fds=launch.pass_fds,
         )
     finally:
-        if launch is not None:
-            launch.close()
+        launch.close()
     REAPER.started(proc.pid)
     tree = ProcessTree(proc.pid, marker)
     buffer = OutputBuffer(AGGREGATED_OUTPUT_LIMIT)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from parley.config.shell_environment import Inherit, ShellEnvironmentPolicy
-from parley.tools.environment import command_environment
+from parley.tools.environment import AGENT_WITHHELD, command_environment
 from parley.tools.process_tree import ProcessTree
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class ShellSnapshot:
     ) -> dict[str, str]:
         """The snapshot's variables with the policy's excludes, `set` and `include_only`."""
         everything = replace(policy, inherit=Inherit.ALL)
-        return command_environment(everything, self.environment, thread_id)
+        return command_environment(everything, self.environment, thread_id, AGENT_WITHHELD)
 
 
 def _remove_stale(directory: Path) -> None:
