@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
+from integration.helpers import API_KEY, config_toml, items, start_turn, wait_turn_completed
+from support.app_server import SpawnAppServer
+from support.mock_responses import MockResponsesServer
+from support.sse import (
+    create_final_assistant_message_sse_response,
+    ev_completed,
+    ev_function_call,
+    ev_response_created,
+    sse,
+)
 
 from parley.config import ConfigError, load_config
 from parley.config.shell_environment import Inherit, ShellEnvironmentPolicy
@@ -123,3 +134,58 @@ def test_override_and_unknown_key(codex_home: Path) -> None:
     config = load_config(codex_home, ["shell_environment_policy.inherit=none"])
     assert config.shell_environment_policy.inherit is Inherit.NONE
     assert any("shell_environment_policy.bogus" in w for w in config.warnings)
+
+
+async def test_configured_policy_reaches_commands_on_the_wire(
+    spawn_app_server: SpawnAppServer,
+    codex_home: Path,
+    responses_server: MockResponsesServer,
+    tmp_path: Path,
+) -> None:
+    """Through the real server, a turn's command and `command/exec` both get the environment
+    the configured policy builds."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    policy = (
+        "\n[shell_environment_policy]\n"
+        'inherit = "core"\n'
+        'set = { FROM_POLICY = "yes", DB_PASSWORD = "explicitly-set" }\n'
+        'exclude = ["LANG"]\n'
+    )
+    (codex_home / "config.toml").write_text(
+        config_toml(responses_server.uri, sandbox="danger-full-access") + policy
+    )
+    script = "env | sort"
+    responses_server.push(
+        sse(
+            [
+                ev_response_created("resp-1"),
+                ev_function_call(
+                    "call-1", "shell_command", orjson.dumps({"command": script}).decode()
+                ),
+                ev_completed("resp-1"),
+            ]
+        ),
+        create_final_assistant_message_sse_response("done"),
+    )
+    server = await spawn_app_server(
+        codex_home=codex_home,
+        env={"EDITOR": "vim", "PGPASSWORD": "pg-secret", "LANG": "C.UTF-8", "SHELL": "/bin/bash"},
+    )
+    await server.initialize()
+    await server.login_with_api_key(API_KEY)
+    thread = await server.start_thread({"cwd": str(workspace)})
+
+    turn = await start_turn(server, thread["id"], "show the environment")
+    await wait_turn_completed(server, turn["id"])
+    (done,) = items(server, "item/completed", "commandExecution")
+    exec_reply = await server.request(
+        "command/exec", {"command": ["/usr/bin/env"], "cwd": str(workspace)}
+    )
+
+    for output in (done["item"]["aggregatedOutput"], exec_reply["stdout"]):
+        names = {line.split("=", 1)[0] for line in output.splitlines() if "=" in line}
+        assert "FROM_POLICY=yes" in output and "DB_PASSWORD=explicitly-set" in output
+        assert {"EDITOR", "PGPASSWORD", "LANG"}.isdisjoint(names), output
+        assert "PATH" in names
+    await server.close()

@@ -34,6 +34,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from parley.config.shell_environment import ShellEnvironmentPolicy
 from parley.protocol import models as m
 from parley.rpc.errors import ClientError, InternalError, InvalidParams
 from parley.tools.command_reaper import REAPER
@@ -87,6 +88,7 @@ class ExecSpec:
         server_cwd: Path,
         sandbox_mode: str,
         base_env: Mapping[str, str] | None = None,
+        environment_policy: ShellEnvironmentPolicy | None = None,
     ) -> ExecSpec:
         """Checks `params` in the reference's order; raises ClientError/InvalidParams."""
         if not params.command:
@@ -109,7 +111,7 @@ class ExecSpec:
         if params.process_id is None and (tty or stream_stdin or stream_output):
             raise ClientError("command/exec tty or streaming requires a client-supplied processId")
         policy = sandbox_policy(params.sandbox_policy, sandbox_mode, cwd)
-        env = dict(base_env) if base_env is not None else command_env(policy)
+        env = dict(base_env) if base_env is not None else command_env(policy, environment_policy)
         for name, value in (params.env or {}).items():
             if value is None:
                 env.pop(name, None)
