@@ -2,12 +2,16 @@
 
 A call runs ``[<user shell>, "-lc", command]`` (``-c`` when the model passes ``login: false``)
 in ``workdir`` or the turn's cwd, confined by bubblewrap unless the sandbox mode is
-``danger-full-access``. stdout and stderr are merged in arrival order, streamed to a callback
-as text, and kept (capped) for the item's ``aggregatedOutput`` and for the model.
+``danger-full-access``; when the thread has a shell snapshot the same command runs through it
+instead of a login shell (``parley.tools.shell_snapshot``; the caller picks the argv). The
+environment is the one `shell_environment_policy` builds (``parley.tools.environment``).
+stdout and stderr are merged in arrival order, streamed to a callback as text, and kept
+(capped) for the item's ``aggregatedOutput`` and for the model.
 
 The whole process tree is killed on timeout, on cancellation (turn interrupt) and when the
 command's main process exits while descendants still run (a command's background processes do
-not outlive its call); see ``parley.tools.process_tree`` for how the tree is found.
+not outlive its call); see ``parley.tools.process_tree`` for how the tree is found, and
+``parley.tools.command_reaper`` for what ends commands when the server itself is killed.
 
 Approvals and item notifications are not handled here (``parley.agent.command_call`` does).
 """
