@@ -19,7 +19,7 @@ from support.sse import (
 
 from parley.config import ConfigError, load_config
 from parley.config.shell_environment import Inherit, ShellEnvironmentPolicy
-from parley.tools.environment import AGENT_WITHHELD, command_environment, name_matches
+from parley.tools.environment import command_environment, name_matches
 
 SERVER_ENV = {
     "PATH": "/usr/bin",
@@ -41,8 +41,8 @@ def load(codex_home: Path, text: str) -> ShellEnvironmentPolicy:
 
 
 def test_defaults_drop_credentials_and_codex_home() -> None:
-    """By default all is inherited but secret-shaped names (and, for the agent, CODEX_HOME)."""
-    env = command_environment(ShellEnvironmentPolicy(), SERVER_ENV, "thread-1", AGENT_WITHHELD)
+    """By default all is inherited but secret-shaped names and CODEX_HOME."""
+    env = command_environment(ShellEnvironmentPolicy(), SERVER_ENV, "thread-1")
     assert env == {
         "PATH": "/usr/bin",
         "HOME": "/home/u",
@@ -75,10 +75,9 @@ def test_exclude_set_and_include_only_in_the_reference_order() -> None:
 def test_ignore_default_excludes_passes_credentials_through() -> None:
     """With ignore_default_excludes the user opts into passing credentials on."""
     policy = ShellEnvironmentPolicy(ignore_default_excludes=True)
-    env = command_environment(policy, SERVER_ENV, None, AGENT_WITHHELD)
+    env = command_environment(policy, SERVER_ENV)
     assert env["OPENAI_API_KEY"] == "sk-1" and env["PGPASSWORD"] == "pg"
     assert "CODEX_HOME" not in env
-    assert command_environment(policy, SERVER_ENV)["CODEX_HOME"] == "/home/u/.codex"
 
 
 def test_patterns_are_case_insensitive_globs() -> None:

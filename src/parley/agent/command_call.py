@@ -126,7 +126,7 @@ class CommandCallRunner:
         self._approvals = approvals
         self._environment = environment or ShellEnvironmentPolicy()
         self._thread_id: str | None = channel.thread_id
-        self._env = command_env(None, self._environment, self._thread_id, agent=True)
+        self._env = command_env(self._environment, self._thread_id)
         # The snapshot needs a place the sandbox keeps read-only (CODEX_HOME) for its file.
         self._snapshot = snapshot if codex_home is not None else None
         if self._snapshot is not None and codex_home is not None:

@@ -43,9 +43,11 @@ from parley.tools.sandbox import (
     ConfinedLaunch,
     SandboxMode,
     SandboxPolicy,
-    SandboxUnavailableError,
-    confine,
+    find_bwrap,
+    prepare_launch,
+    support,
 )
+from parley.tools.seccomp import SeccompUnavailableError
 from parley.tools.shell import command_env
 
 DEFAULT_TIMEOUT_MS = 10_000
@@ -111,7 +113,7 @@ class ExecSpec:
         if params.process_id is None and (tty or stream_stdin or stream_output):
             raise ClientError("command/exec tty or streaming requires a client-supplied processId")
         policy = sandbox_policy(params.sandbox_policy, sandbox_mode, cwd)
-        env = dict(base_env) if base_env is not None else command_env(policy, environment_policy)
+        env = dict(base_env) if base_env is not None else _client_command_env(environment_policy)
         for name, value in (params.env or {}).items():
             if value is None:
                 env.pop(name, None)
@@ -199,6 +201,17 @@ def decode_base64(text: str, what: str) -> bytes:
         raise InvalidParams(f"invalid {what}: {exc}") from None
 
 
+def _client_command_env(policy: ShellEnvironmentPolicy | None) -> dict[str, str]:
+    """The environment of a client's own command: the server's, filtered like the agent's
+    commands (no secrets), except that `CODEX_HOME` is kept, as the reference keeps it (the
+    credentials in it stay hidden by the sandbox)."""
+    env = command_env(policy)
+    codex_home = os.environ.get("CODEX_HOME")
+    if codex_home is not None:
+        env.setdefault("CODEX_HOME", codex_home)
+    return env
+
+
 def exit_code_of(returncode: int | None) -> int:
     if returncode is None:
         return -1
@@ -232,20 +245,33 @@ class RunningCommand:
     async def start(self) -> None:
         """Starts the process; ClientError/InternalError say why it could not start."""
         spec = self.spec
-        try:
-            # The same confinement (and seccomp descriptor) as the agent's commands.
-            launch = await asyncio.to_thread(confine, spec.policy, spec.argv, spec.cwd)
-        except SandboxUnavailableError as exc:
-            raise InternalError(f"exec failed: {exc}") from None
+        argv = spec.argv
+        launch: ConfinedLaunch | None = None
+        if spec.policy.confined:
+            # The same confinement as the agent's commands: user namespace, no capabilities,
+            # the seccomp filter, protected config and hidden credentials.
+            sandbox = await asyncio.to_thread(support)
+            bwrap = find_bwrap()
+            if sandbox.problem is not None or bwrap is None:
+                problem = sandbox.problem or "bubblewrap is not available"
+                raise InternalError(f"exec failed: {problem}")
+            try:
+                launch = prepare_launch(bwrap, sandbox, spec.policy, argv, spec.cwd)
+            except SeccompUnavailableError as exc:
+                raise InternalError(f"exec failed: {exc}") from None
+            argv = launch.argv
         await asyncio.to_thread(REAPER.prepare)
         marker = REAPER.marker()
         env = {**spec.env, MARKER_VARIABLE: marker}
+        if spec.policy.network_disabled:
+            env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
+        pass_fds = launch.pass_fds if launch is not None else ()
         try:
             if spec.tty:
-                self._proc = await self._spawn_on_terminal(launch, env)
+                self._proc = await self._spawn_on_terminal(argv, env, pass_fds)
             else:
                 self._proc = await asyncio.create_subprocess_exec(
-                    *launch.argv,
+                    *argv,
                     cwd=str(spec.cwd),
                     env=env,
                     stdin=asyncio.subprocess.PIPE
@@ -254,12 +280,13 @@ class RunningCommand:
                     stdout=asyncio.subprocess.PIPE,
                     stderr=asyncio.subprocess.PIPE,
                     start_new_session=True,
-                    pass_fds=launch.pass_fds,
+                    pass_fds=pass_fds,
                 )
         except OSError as exc:
             raise InternalError(f"failed to spawn command: {exc}") from None
         finally:
-            launch.close()
+            if launch is not None:
+                launch.close()
         REAPER.started(self._proc.pid)
         self._tree = ProcessTree(self._proc.pid, marker)
         if self._master is not None:
@@ -274,7 +301,7 @@ class RunningCommand:
             )
 
     async def _spawn_on_terminal(
-        self, launch: ConfinedLaunch, env: dict[str, str]
+        self, argv: list[str], env: dict[str, str], pass_fds: tuple[int, ...]
     ) -> asyncio.subprocess.Process:
         master, slave = os.openpty()
         try:
@@ -282,14 +309,14 @@ class RunningCommand:
             _set_window_size(master, rows, cols)
             env.setdefault("TERM", "xterm-256color")
             proc = await asyncio.create_subprocess_exec(
-                *launch.argv,
+                *argv,
                 cwd=str(self.spec.cwd),
                 env=env,
                 stdin=slave,
                 stdout=slave,
                 stderr=slave,
                 start_new_session=True,
-                pass_fds=launch.pass_fds,
+                pass_fds=pass_fds,
             )
         except BaseException:
             os.close(master)
@@ -397,6 +424,7 @@ class RunningCommand:
                     self.terminate()  # descendants still hold the output open
                     await asyncio.wait(pending, timeout=DRAIN_GRACE_S)
         finally:
+            REAPER.finished(proc.pid)
             self._finish()
         code = TIMEOUT_EXIT_CODE if self._timed_out else exit_code_of(proc.returncode)
         return ExecResult(

@@ -3,9 +3,8 @@
 The steps are the reference's, in its order: start from the server's environment as `inherit`
 says; drop the default excludes unless `ignore_default_excludes`; drop the `exclude` patterns;
 apply `set`; keep only `include_only` matches when that list is non-empty; add
-``CODEX_THREAD_ID``. Besides, the agent's commands never get ``CODEX_HOME`` (unless `set` names
-it; `AGENT_WITHHELD`): a model-chosen program has no reason to find Parley's configuration and
-credentials. (`command/exec`, which a client asks for, keeps it, as upstream's tests require.)
+``CODEX_THREAD_ID``. Besides, ``CODEX_HOME`` is never passed on (unless `set` names it): a
+command has no reason to find Parley's configuration and credentials.
 
 Nothing here starts processes; `parley.tools.shell` adds the per-command variables (the
 sandbox's network flag, the process-tree marker).
@@ -35,7 +34,7 @@ CORE_VARIABLES = frozenset(
 )
 # The reference's three, plus the password-shaped names it lets through (PGPASSWORD, ...).
 DEFAULT_EXCLUDES = ("*KEY*", "*SECRET*", "*TOKEN*", "*PASSWORD*", "*PASSWD*", "*CREDENTIAL*")
-AGENT_WITHHELD = ("CODEX_HOME",)
+WITHHELD = ("CODEX_HOME",)
 THREAD_ID_VARIABLE = "CODEX_THREAD_ID"
 
 
@@ -60,10 +59,8 @@ def command_environment(
     policy: ShellEnvironmentPolicy,
     base: Mapping[str, str],
     thread_id: str | None = None,
-    withheld: Iterable[str] = (),
 ) -> dict[str, str]:
-    """The variables a command gets, from the server's environment `base`; `withheld` names
-    are dropped with the excludes (before `set`)."""
+    """The variables a command gets, from the server's environment `base`."""
     if policy.inherit is Inherit.ALL:
         env = dict(base)
     elif policy.inherit is Inherit.CORE:
@@ -71,7 +68,7 @@ def command_environment(
     else:
         env = {}
     excluded = [] if policy.ignore_default_excludes else list(DEFAULT_EXCLUDES)
-    drop = _compile([*excluded, *policy.exclude, *withheld])
+    drop = _compile([*excluded, *policy.exclude, *WITHHELD])
     if drop is not None:
         env = {k: v for k, v in env.items() if not drop.fullmatch(k)}
     env.update(policy.set)

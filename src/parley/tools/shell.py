@@ -34,7 +34,7 @@ import orjson
 
 from parley.config.shell_environment import ShellEnvironmentPolicy
 from parley.tools.command_reaper import REAPER
-from parley.tools.environment import AGENT_WITHHELD, command_environment
+from parley.tools.environment import command_environment
 from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
 from parley.tools.sandbox import ConfinedLaunch, SandboxPolicy, confine
 from parley.tools.sandbox import SandboxUnavailableError as SandboxUnavailableError
@@ -188,21 +188,11 @@ def display_command(argv: list[str]) -> str:
 
 
 def command_env(
-    sandbox: SandboxPolicy | None = None,
-    environment_policy: ShellEnvironmentPolicy | None = None,
-    thread_id: str | None = None,
-    *,
-    agent: bool = False,
+    environment_policy: ShellEnvironmentPolicy | None = None, thread_id: str | None = None
 ) -> dict[str, str]:
-    """The server's environment filtered by `environment_policy` (default: the defaults),
-    plus the sandbox's network flag when `sandbox` has the network off. `agent`: for the
-    model's commands, which do not get CODEX_HOME."""
+    """The server's environment filtered by `environment_policy` (default: the defaults)."""
     policy = environment_policy or ShellEnvironmentPolicy()
-    withheld = AGENT_WITHHELD if agent else ()
-    env = command_environment(policy, os.environ, thread_id, withheld)
-    if sandbox is not None and sandbox.network_disabled:
-        env[NETWORK_DISABLED_VARIABLE] = "1"
-    return env
+    return command_environment(policy, os.environ, thread_id)
 
 
 class OutputBuffer:
@@ -295,7 +285,7 @@ async def run_command(
     """
     launch = await asyncio.to_thread(_prepare, policy, argv, cwd)
     marker = REAPER.marker()
-    proc_env = dict(env) if env is not None else command_env(agent=True)
+    proc_env = dict(env) if env is not None else command_env()
     if policy.network_disabled:
         proc_env[NETWORK_DISABLED_VARIABLE] = "1"
     proc_env[MARKER_VARIABLE] = marker

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from parley.config.shell_environment import Inherit, ShellEnvironmentPolicy
 from parley.tools.command_reaper import REAPER
-from parley.tools.environment import AGENT_WITHHELD, command_environment
+from parley.tools.environment import command_environment
 from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class ShellSnapshot:
     ) -> dict[str, str]:
         """The snapshot's variables with the policy's excludes, `set` and `include_only`."""
         everything = replace(policy, inherit=Inherit.ALL)
-        return command_environment(everything, self.environment, thread_id, AGENT_WITHHELD)
+        return command_environment(everything, self.environment, thread_id)
 
 
 def _remove_stale(directory: Path) -> None:
