@@ -300,9 +300,17 @@ class ThreadRuntime:
             developer_context=tuple(developer),
             originator=name,
             user_agent=agent,
-            shell_environment=self.config.shell_environment_policy,
-            codex_home=self.config.codex_home,
+            **self._command_settings(),
         )
+
+    def _command_settings(self) -> dict[str, Any]:
+        """The config that shapes the agent's commands (none in unit tests without a config)."""
+        if self.config is None:
+            return {}
+        return {
+            "shell_environment": self.config.shell_environment_policy,
+            "codex_home": self.config.codex_home,
+        }
 
     def start_turn(
         self,
