@@ -72,6 +72,7 @@ class AppServer:
             request_max_retries=p.request_max_retries,
             stream_max_retries=p.stream_max_retries,
             name=p.name,
+            stream_idle_timeout_s=p.stream_idle_timeout_ms / 1000,
         )
 
     def thread(self, raw_id: str) -> ThreadRuntime:
