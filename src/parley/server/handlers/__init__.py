@@ -23,6 +23,12 @@ from parley.server.handlers.fs import (
     fs_watch,
     fs_write_file,
 )
+from parley.server.handlers.fuzzy_search import (
+    fuzzy_file_search,
+    fuzzy_session_start,
+    fuzzy_session_stop,
+    fuzzy_session_update,
+)
 from parley.server.handlers.models import model_list
 from parley.server.handlers.realtime import (
     realtime_append_audio,
@@ -84,5 +90,9 @@ HANDLERS: dict[str, Handler] = {
     "fs/copy": fs_copy,
     "fs/watch": fs_watch,
     "fs/unwatch": fs_unwatch,
+    "fuzzyFileSearch": fuzzy_file_search,
+    "fuzzyFileSearch/sessionStart": fuzzy_session_start,
+    "fuzzyFileSearch/sessionUpdate": fuzzy_session_update,
+    "fuzzyFileSearch/sessionStop": fuzzy_session_stop,
 }
 NO_PARAMS_OK = frozenset({"account/logout"})
