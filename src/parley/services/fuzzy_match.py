@@ -24,7 +24,7 @@ Pure functions only: no filesystem access (see `parley.services.fuzzy_search`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 
 SCORE_MATCH = 16
@@ -35,11 +35,6 @@ BONUS_CAMEL123 = BONUS_BOUNDARY - PENALTY_GAP_START
 BONUS_NON_WORD = BONUS_BOUNDARY
 BONUS_CONSECUTIVE = PENALTY_GAP_START + PENALTY_GAP_EXTENSION
 BONUS_FIRST_CHAR_MULTIPLIER = 2
-# The path configuration: a boundary after whitespace is worth the plain boundary bonus, one
-# after the path delimiter one more.
-BONUS_BOUNDARY_WHITE = BONUS_BOUNDARY
-BONUS_BOUNDARY_DELIMITER = BONUS_BOUNDARY + 1
-DELIMITERS = frozenset("/")
 # Above this many needle × haystack cells the reference gives up optimality for speed.
 MAX_MATRIX_CELLS = 100 * 1024
 
@@ -56,33 +51,98 @@ class CharClass(IntEnum):
     NUMBER = 6
 
 
-INITIAL_CLASS = CharClass.DELIMITER
+_WHITESPACE = " \t\n\r\x0b\x0c"
 
 
-def char_class(c: str) -> CharClass:
-    if c.isascii():
+@dataclass(frozen=True)
+class MatchConfig:
+    """Where bonuses go. `PATHS` (the default) is the reference's configuration for paths;
+    `GENERAL` is its default configuration, kept for checking against its published cases."""
+
+    delimiters: str = "/"
+    bonus_boundary_white: int = BONUS_BOUNDARY
+    bonus_boundary_delimiter: int = BONUS_BOUNDARY + 1
+    initial_class: CharClass = CharClass.DELIMITER
+    _ascii_classes: tuple[CharClass, ...] = field(init=False, repr=False, compare=False)
+    _bonus: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        classes = tuple(self._class_of_ascii(chr(code)) for code in range(128))
+        table = tuple(tuple(self._bonus_for(prev, cls) for cls in CharClass) for prev in CharClass)
+        object.__setattr__(self, "_ascii_classes", classes)
+        object.__setattr__(self, "_bonus", table)
+
+    def _class_of_ascii(self, c: str) -> CharClass:
         if "a" <= c <= "z":
             return CharClass.LOWER
         if "A" <= c <= "Z":
             return CharClass.UPPER
         if "0" <= c <= "9":
             return CharClass.NUMBER
-        if c in " \t\n\r\x0c":
+        if c in _WHITESPACE:
             return CharClass.WHITESPACE
-        if c in DELIMITERS:
+        if c in self.delimiters:
             return CharClass.DELIMITER
         return CharClass.NON_WORD
-    if c.islower():
-        return CharClass.LOWER
-    if c.isupper():
-        return CharClass.UPPER
-    if c.isnumeric():
-        return CharClass.NUMBER
-    if c.isalpha():
-        return CharClass.LETTER
-    if c.isspace():
-        return CharClass.WHITESPACE
-    return CharClass.NON_WORD
+
+    def _bonus_for(self, prev: CharClass, cls: CharClass) -> int:
+        if cls > CharClass.DELIMITER:
+            if prev is CharClass.WHITESPACE:
+                return self.bonus_boundary_white
+            if prev is CharClass.DELIMITER:
+                return self.bonus_boundary_delimiter
+            if prev is CharClass.NON_WORD:
+                return BONUS_BOUNDARY
+        if (prev is CharClass.LOWER and cls is CharClass.UPPER) or (
+            prev is not CharClass.NUMBER and cls is CharClass.NUMBER
+        ):
+            return BONUS_CAMEL123
+        if cls is CharClass.WHITESPACE:
+            return self.bonus_boundary_white
+        if cls is CharClass.NON_WORD:
+            return BONUS_NON_WORD
+        return 0
+
+    def char_class(self, c: str) -> CharClass:
+        code = ord(c)
+        if code < 128:
+            return self._ascii_classes[code]
+        if c.islower():
+            return CharClass.LOWER
+        if c.isupper():
+            return CharClass.UPPER
+        if c.isnumeric():
+            return CharClass.NUMBER
+        if c.isalpha():
+            return CharClass.LETTER
+        if c.isspace():
+            return CharClass.WHITESPACE
+        return CharClass.NON_WORD
+
+    def bonus_for(self, prev: CharClass, cls: CharClass) -> int:
+        return self._bonus[prev][cls]
+
+    def class_before(self, haystack: str, index: int) -> CharClass:
+        return self.char_class(haystack[index - 1]) if index > 0 else self.initial_class
+
+    def bonuses(self, haystack: str, start: int, end: int) -> list[int]:
+        """The bonus of each character of haystack[start:end]."""
+        prev = self.class_before(haystack, start)
+        table = self._bonus
+        out = []
+        for c in haystack[start:end]:
+            cls = self.char_class(c)
+            out.append(table[prev][cls])
+            prev = cls
+        return out
+
+
+PATHS = MatchConfig()
+GENERAL = MatchConfig(
+    delimiters="/,:;|",
+    bonus_boundary_white=BONUS_BOUNDARY + 2,
+    initial_class=CharClass.WHITESPACE,
+)
 
 
 def fold(c: str) -> str:
@@ -90,27 +150,9 @@ def fold(c: str) -> str:
     return lowered if len(lowered) == 1 else c
 
 
-def bonus_for(prev: CharClass, cls: CharClass) -> int:
-    if cls > CharClass.DELIMITER:
-        if prev is CharClass.WHITESPACE:
-            return BONUS_BOUNDARY_WHITE
-        if prev is CharClass.DELIMITER:
-            return BONUS_BOUNDARY_DELIMITER
-        if prev is CharClass.NON_WORD:
-            return BONUS_BOUNDARY
-    if (prev is CharClass.LOWER and cls is CharClass.UPPER) or (
-        prev is not CharClass.NUMBER and cls is CharClass.NUMBER
-    ):
-        return BONUS_CAMEL123
-    if cls is CharClass.WHITESPACE:
-        return BONUS_BOUNDARY_WHITE
-    if cls is CharClass.NON_WORD:
-        return BONUS_NON_WORD
-    return 0
-
-
-def _class_before(haystack: str, index: int) -> CharClass:
-    return char_class(haystack[index - 1]) if index > 0 else INITIAL_CLASS
+def fold_text(text: str) -> str:
+    """`text` lower-cased character by character (same length as `text`)."""
+    return text.lower() if text.isascii() else "".join(fold(c) for c in text)
 
 
 @dataclass(frozen=True)
@@ -119,12 +161,14 @@ class Match:
     indices: tuple[int, ...]
 
 
-def contiguous_score(haystack: str, needle: str, start: int, end: int) -> Match:
+def contiguous_score(
+    haystack: str, needle: str, start: int, end: int, config: MatchConfig = PATHS
+) -> Match:
     """Scores the left-most alignment of `needle` inside haystack[start:end], which begins
     with a match at `start` (the reference's plain scorer, also used for exact runs)."""
-    prev = _class_before(haystack, start)
-    cls = char_class(haystack[start])
-    first_bonus = bonus_for(prev, cls)
+    prev = config.class_before(haystack, start)
+    cls = config.char_class(haystack[start])
+    first_bonus = config.bonus_for(prev, cls)
     score = SCORE_MATCH + first_bonus * BONUS_FIRST_CHAR_MULTIPLIER
     indices = [start]
     prev = cls
@@ -133,10 +177,10 @@ def contiguous_score(haystack: str, needle: str, start: int, end: int) -> Match:
     consecutive = True
     for i in range(start + 1, end):
         c = haystack[i]
-        cls = char_class(c)
+        cls = config.char_class(c)
         if wanted < len(needle) and fold(c) == needle[wanted]:
             indices.append(i)
-            bonus = bonus_for(prev, cls)
+            bonus = config.bonus_for(prev, cls)
             if consecutive:
                 if bonus >= BONUS_BOUNDARY and bonus > first_bonus:
                     first_bonus = bonus
@@ -155,161 +199,153 @@ def contiguous_score(haystack: str, needle: str, start: int, end: int) -> Match:
     return Match(score, tuple(indices))
 
 
-def _single_char(haystack: str, needle: str, start: int) -> Match | None:
+def _single_char(haystack: str, needle: str, start: int, config: MatchConfig) -> Match | None:
     """The best-placed occurrence of a one-character needle (the first of equal ones)."""
     best_score = 0
     best_pos = 0
-    if haystack.isascii():
-        for i in range(start, len(haystack)):
-            if fold(haystack[i]) != needle:
-                continue
-            bonus = bonus_for(_class_before(haystack, i), char_class(haystack[i]))
-            score = bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH
-            if score > best_score:
-                best_score, best_pos = score, i
-                if bonus >= BONUS_BOUNDARY_WHITE:
-                    break
-    else:
-        # As the reference does for non-ASCII text, the class before a candidate is that of
-        # the previous *candidate*.
-        prev = _class_before(haystack, start)
-        for i in range(start, len(haystack)):
-            if fold(haystack[i]) != needle:
-                continue
-            cls = char_class(haystack[i])
-            bonus = bonus_for(prev, cls)
-            prev = cls
-            score = bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH
-            if score > best_score:
-                best_score, best_pos = score, i
-                if bonus >= BONUS_BOUNDARY_WHITE:
-                    break
+    ascii_text = haystack.isascii()
+    # For non-ASCII text the reference takes the class before a candidate from the previous
+    # *candidate*, not the previous character.
+    prev = config.class_before(haystack, start)
+    for i in range(start, len(haystack)):
+        if fold(haystack[i]) != needle:
+            continue
+        cls = config.char_class(haystack[i])
+        if ascii_text:
+            prev = config.class_before(haystack, i)
+        bonus = config.bonus_for(prev, cls)
+        prev = cls
+        score = bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH
+        if score > best_score:
+            best_score, best_pos = score, i
+            if bonus >= config.bonus_boundary_white:
+                break
     if best_score == 0:
         return None
     return Match(best_score, (best_pos,))
 
 
-# One cell of the dynamic programme: the best score with the needle character matched here,
-# whether that came from the previous character matched right before (a run), and the bonus
-# the run carries.
-_UNMATCHED = (0, True, 0)
+def optimal_match(
+    haystack: str, needle: str, start: int, end: int, config: MatchConfig = PATHS
+) -> Match | None:
+    """The best alignment of `needle` (≥ 2 characters) inside haystack[start:end].
 
-
-def _extend(p_score: int, bonus: int, diagonal: tuple[int, bool, int]) -> tuple[int, bool, int]:
-    if diagonal == _UNMATCHED:
-        return (p_score + bonus + SCORE_MATCH, False, bonus)
-    run_bonus = max(diagonal[2], BONUS_CONSECUTIVE)
-    if bonus >= BONUS_BOUNDARY and bonus > run_bonus:
-        run_bonus = bonus
-    from_run = diagonal[0] + max(run_bonus, bonus)
-    from_gap = p_score + bonus
-    if from_run > from_gap:
-        return (from_run + SCORE_MATCH, True, run_bonus)
-    return (from_gap + SCORE_MATCH, False, bonus)
-
-
-def optimal_match(haystack: str, needle: str, start: int, end: int) -> Match | None:
-    """The best alignment of `needle` (≥ 2 characters) inside haystack[start:end]."""
-    text = [fold(c) for c in haystack[start:end]]
+    A dynamic programme over needle rows × haystack columns. Per row k and column j:
+    `score[j]` is the best score with needle[k] matched at j, `run[j]` whether that came from
+    needle[k-1] matched at j-1 and `carry[j]` the bonus the run carries; `gap` is the best
+    score with needle[..k] matched before j and j skipped. Cells whose needle character does
+    not match hold the "unmatched" marker (score 0, run True, carry 0), as the reference's do.
+    """
+    text = fold_text(haystack[start:end])
     width = len(text)
     n = len(needle)
-    prev = _class_before(haystack, start)
-    bonus = []
-    for c in haystack[start:end]:
-        cls = char_class(c)
-        bonus.append(bonus_for(prev, cls))
-        prev = cls
+    bonus = config.bonuses(haystack, start, end)
     # First column where each needle character can sit, found greedily left to right.
     row_offs = [0] * n
     k = 0
-    found_last = False
     for i, c in enumerate(text):
-        if k < n - 1:
-            if c == needle[k]:
-                row_offs[k] = i
-                k += 1
-        elif not found_last and c == needle[k]:
+        if c == needle[k]:
             row_offs[k] = i
-            found_last = True
-    if not found_last:
+            k += 1
+            if k == n:
+                break
+    if k < n:
         return None
 
-    # cells[k][j]: needle[k] matched at column j; p_from_match[k][j]: the gap value at
-    # column j of row k came from a match at j-1 (else from the gap at j-1).
-    cells: list[dict[int, tuple[int, bool, int]]] = [{} for _ in range(n)]
-    p_from_match: list[dict[int, bool]] = [{} for _ in range(n)]
-    row0 = cells[0]
+    first = needle[0]
+    score = [0] * width
+    run = [True] * width
+    carry = [0] * width
     for j in range(width):
-        row0[j] = (
-            (bonus[j] * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH, False, bonus[j])
-            if text[j] == needle[0]
-            else _UNMATCHED
-        )
+        if text[j] == first:
+            b = bonus[j]
+            score[j], run[j], carry[j] = b * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH, False, b
+    # For the path back: per row, the run flags and where each gap value came from.
+    runs: list[list[bool]] = []
+    gap_from_match: list[list[bool]] = []
     for k in range(n - 1):
-        row = cells[k]
-        nxt = cells[k + 1]
-        gaps = p_from_match[k]
         next_char = needle[k + 1]
         first_next = row_offs[k + 1] - 1
-        prev_p = 0
-        prev_m = 0
-        for j in range(row_offs[k], width - 1):
-            from_match = prev_m - PENALTY_GAP_START
-            from_gap = prev_p - PENALTY_GAP_EXTENSION
-            if from_match < 0:
-                from_match = 0
-            if from_gap < 0:
-                from_gap = 0
-            if from_match > from_gap:
-                p, gaps[j] = from_match, True
+        new_score = [0] * width
+        new_run = [True] * width
+        new_carry = [0] * width
+        from_match_row = [False] * width
+        prev_gap = 0
+        prev_score = 0
+        # Columns past width - n + k cannot leave room for the rest of the needle.
+        for j in range(row_offs[k], min(width - 1, width - n + k + 1)):
+            from_match = prev_score - PENALTY_GAP_START
+            from_gap = prev_gap - PENALTY_GAP_EXTENSION
+            if from_match > from_gap and from_match > 0:
+                gap = from_match
+                from_match_row[j] = True
             else:
-                p, gaps[j] = from_gap, False
-            here = row.get(j, _UNMATCHED)
-            if j >= first_next:
-                matches = text[j + 1] == next_char
-                nxt[j + 1] = _extend(p, bonus[j + 1], here) if matches else _UNMATCHED
-            prev_p = p
-            prev_m = here[0]
-    last = cells[n - 1]
+                gap = from_gap if from_gap > 0 else 0
+            if j >= first_next and text[j + 1] == next_char:
+                b = bonus[j + 1]
+                here = score[j]
+                if here == 0 and carry[j] == 0 and run[j]:  # unmatched: start after a gap
+                    new_score[j + 1] = gap + b + SCORE_MATCH
+                    new_run[j + 1] = False
+                    new_carry[j + 1] = b
+                else:
+                    run_bonus = carry[j] if carry[j] > BONUS_CONSECUTIVE else BONUS_CONSECUTIVE
+                    if b >= BONUS_BOUNDARY and b > run_bonus:
+                        run_bonus = b
+                    continued = here + (run_bonus if run_bonus > b else b)
+                    skipped = gap + b
+                    if continued > skipped:
+                        new_score[j + 1] = continued + SCORE_MATCH
+                        new_run[j + 1] = True
+                        new_carry[j + 1] = run_bonus
+                    else:
+                        new_score[j + 1] = skipped + SCORE_MATCH
+                        new_run[j + 1] = False
+                        new_carry[j + 1] = b
+            prev_gap = gap
+            prev_score = score[j]
+        runs.append(run)
+        gap_from_match.append(from_match_row)
+        score, run, carry = new_score, new_run, new_carry
+
     best_col = -1
     best_score = -1
     for j in range(row_offs[n - 1], width):
-        score = last.get(j, _UNMATCHED)[0]
-        if score >= best_score:  # the last of equal scores, as the reference picks
-            best_score, best_col = score, j
+        if score[j] >= best_score:  # the last of equal scores, as the reference picks
+            best_score, best_col = score[j], j
     indices = [0] * n
     indices[n - 1] = best_col
-    matched = last[best_col][1]
+    matched = run[best_col]
     k = n - 2
     col = best_col - 1
     while k >= 0 and col >= 0:
         if matched:
             indices[k] = col
-            matched = cells[k].get(col, _UNMATCHED)[1]
+            matched = runs[k][col]
             k -= 1
         else:
-            matched = p_from_match[k].get(col, False)
+            matched = gap_from_match[k][col]
         col -= 1
     return Match(best_score, tuple(start + i for i in indices))
 
 
-def fuzzy_match(haystack: str, needle: str) -> Match | None:
+def fuzzy_match(haystack: str, needle: str, config: MatchConfig = PATHS) -> Match | None:
     """`needle` (already folded) as a fuzzy subsequence of `haystack`, or None."""
     n = len(needle)
     if n > len(haystack):
         return None
     if n == 0:
         return Match(0, ())
+    folded = fold_text(haystack)
     if n == len(haystack):
-        if "".join(fold(c) for c in haystack) != needle:
+        if folded != needle:
             return None
-        return contiguous_score(haystack, needle, 0, n)
-    folded = "".join(fold(c) for c in haystack)
+        return contiguous_score(haystack, needle, 0, n, config)
     start = folded.find(needle[0], 0, len(folded) - n + 1)
     if start < 0:
         return None
     if n == 1:
-        return _single_char(haystack, needle, start)
+        return _single_char(haystack, needle, start, config)
     if haystack.isascii() and needle.isascii():
         greedy_end = start + 1
         for c in needle[1:]:
@@ -319,7 +355,7 @@ def fuzzy_match(haystack: str, needle: str) -> Match | None:
             greedy_end = found + 1
         end = max(folded.rfind(needle[-1], greedy_end) + 1, greedy_end)
         if end - start == n:
-            return contiguous_score(haystack, needle, start, greedy_end)
+            return contiguous_score(haystack, needle, start, greedy_end, config)
     else:
         if not needle.isascii() and haystack.isascii():
             return None
@@ -332,22 +368,22 @@ def fuzzy_match(haystack: str, needle: str) -> Match | None:
         if end - start == n:
             if folded[start:end] != needle:
                 return None
-            return contiguous_score(haystack, needle, start, end)
+            return contiguous_score(haystack, needle, start, end, config)
     if (end - start) * n > MAX_MATRIX_CELLS:
-        return _greedy(haystack, needle, start)
-    return optimal_match(haystack, needle, start, end)
+        return _greedy(haystack, needle, start, config)
+    return optimal_match(haystack, needle, start, end, config)
 
 
-def _greedy(haystack: str, needle: str, start: int) -> Match | None:
+def _greedy(haystack: str, needle: str, start: int, config: MatchConfig) -> Match | None:
     """Left-most alignment, for inputs too large for the full programme."""
-    folded = "".join(fold(c) for c in haystack)
+    folded = fold_text(haystack)
     end = start + 1
     for c in needle[1:]:
         found = folded.find(c, end)
         if found < 0:
             return None
         end = found + 1
-    return contiguous_score(haystack, needle, start, end)
+    return contiguous_score(haystack, needle, start, end, config)
 
 
 class AtomKind(Enum):
@@ -400,7 +436,7 @@ class Atom:
     def _positive(self, haystack: str) -> Match | None:
         if self.kind is AtomKind.FUZZY:
             return fuzzy_match(haystack, self.needle)
-        folded = "".join(fold(c) for c in haystack)
+        folded = fold_text(haystack)
         n = len(self.needle)
         if n == 0:
             return Match(0, ())
@@ -425,11 +461,11 @@ class Atom:
         best: tuple[int, int] | None = None
         for found in re.finditer(re.escape(self.needle), folded):
             i = found.start()
-            bonus = bonus_for(_class_before(haystack, i), char_class(haystack[i]))
+            bonus = PATHS.bonus_for(PATHS.class_before(haystack, i), PATHS.char_class(haystack[i]))
             score = bonus * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH
             if best is None or score > best[0]:
                 best = (score, i)
-                if bonus >= BONUS_BOUNDARY_WHITE:
+                if bonus >= PATHS.bonus_boundary_white:
                     break
         if best is None:
             return None

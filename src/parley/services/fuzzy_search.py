@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -50,64 +51,73 @@ class Entry:
 
 @dataclass(frozen=True)
 class _IgnoreFile:
-    base: Path
-    spec: pathspec.GitIgnoreSpec
+    """One ignore file's rules, for paths under `prefix` (its directory, with a slash)."""
 
-    def verdict(self, path: Path, is_directory: bool) -> bool | None:
+    prefix: str
+    rules: tuple[tuple[re.Pattern[str], bool], ...]  # (pattern, ignores?) in file order
+
+    def verdict(self, path: str, is_directory: bool) -> bool | None:
         """True: ignored, False: explicitly kept (``!pattern``), None: no opinion."""
-        try:
-            relative = path.relative_to(self.base).as_posix()
-        except ValueError:
+        if not path.startswith(self.prefix):
             return None
-        if is_directory:
-            relative += "/"
-        include: bool | None = self.spec.check_file(relative).include
-        return include
+        relative = path[len(self.prefix) :] + ("/" if is_directory else "")
+        verdict = None
+        for pattern, ignores in self.rules:  # the last matching line wins, as in git
+            if pattern.match(relative):
+                verdict = ignores
+        return verdict
 
 
-def _load(base: Path, file: Path) -> _IgnoreFile | None:
+def _load(base: str, file: str) -> _IgnoreFile | None:
     try:
-        lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(file, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
     except OSError:
         return None
-    return _IgnoreFile(base, pathspec.GitIgnoreSpec.from_lines(lines)) if lines else None
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    rules = tuple(
+        (pattern.regex, bool(pattern.include))
+        for pattern in spec.patterns
+        if pattern.include is not None and isinstance(pattern.regex, re.Pattern)
+    )
+    return _IgnoreFile(base.rstrip("/") + "/", rules) if rules else None
 
 
-def _repository_root(directory: Path) -> Path | None:
-    for candidate in (directory, *directory.parents):
+def _repository_root(directory: str) -> str | None:
+    path = Path(directory)
+    for candidate in (path, *path.parents):
         if (candidate / ".git").exists():
-            return candidate
+            return str(candidate)
     return None
 
 
-def _ignore_files_for(directory: Path, in_repository: bool) -> list[_IgnoreFile]:
+def _ignore_files_for(directory: str, in_repository: bool) -> list[_IgnoreFile]:
     found: list[_IgnoreFile] = []
     names = (".gitignore", ".ignore") if in_repository else (".ignore",)
     for name in names:
-        loaded = _load(directory, directory / name)
+        loaded = _load(directory, os.path.join(directory, name))
         if loaded is not None:
             found.append(loaded)
     return found
 
 
-def _inherited_ignore_files(root: Path) -> tuple[list[_IgnoreFile], Path | None]:
-    """Ignore files that apply to `root` from its repository above it."""
+def _inherited_ignore_files(root: str) -> tuple[list[_IgnoreFile], str | None]:
+    """Ignore files that apply to `root` from the directories above it."""
     repository = _repository_root(root)
     inherited: list[_IgnoreFile] = []
     if repository is not None:
-        exclude = _load(repository, repository / ".git" / "info" / "exclude")
+        exclude = _load(repository, os.path.join(repository, ".git", "info", "exclude"))
         if exclude is not None:
             inherited.append(exclude)
-        for ancestor in reversed(root.parents):
-            if ancestor == repository or repository in ancestor.parents:
-                inherited.extend(_ignore_files_for(ancestor, True))
-    else:
-        for ancestor in reversed(root.parents):
-            inherited.extend(_ignore_files_for(ancestor, False))
+    for ancestor in reversed(Path(root).parents):
+        in_repository = repository is not None and (
+            str(ancestor) == repository or Path(repository) in ancestor.parents
+        )
+        inherited.extend(_ignore_files_for(str(ancestor), in_repository))
     return inherited, repository
 
 
-def _ignored(rules: Sequence[_IgnoreFile], path: Path, is_directory: bool) -> bool:
+def _ignored(rules: Sequence[_IgnoreFile], path: str, is_directory: bool) -> bool:
     for rule in reversed(rules):  # the deepest file has the last word
         verdict = rule.verdict(path, is_directory)
         if verdict is not None:
@@ -118,23 +128,25 @@ def _ignored(rules: Sequence[_IgnoreFile], path: Path, is_directory: bool) -> bo
 def walk(roots: Sequence[Path], cancelled: threading.Event | None = None) -> Iterator[Entry]:
     """Every entry under `roots` that git would not ignore (see the module docstring)."""
     visited: set[tuple[int, int]] = set()
-    for index, root in enumerate(roots):
+    for index, root_path in enumerate(roots):
+        root = os.path.normpath(str(root_path))
         inherited, repository = _inherited_ignore_files(root)
-        stack: list[tuple[Path, list[_IgnoreFile], bool]] = [
-            (root, inherited, repository is not None)
+        # (absolute directory, its path relative to the root with a trailing slash, rules)
+        stack: list[tuple[str, str, list[_IgnoreFile], bool]] = [
+            (root, "", inherited, repository is not None)
         ]
         while stack:
             if cancelled is not None and cancelled.is_set():
                 return
-            directory, rules, in_repository = stack.pop()
+            directory, prefix, rules, in_repository = stack.pop()
             try:
-                info = directory.stat()
+                info = os.stat(directory)
             except OSError:
                 continue
             if (info.st_dev, info.st_ino) in visited:
                 continue  # a symlink loop, or a directory reached twice
             visited.add((info.st_dev, info.st_ino))
-            if not in_repository and (directory / ".git").exists():
+            if not in_repository and os.path.exists(os.path.join(directory, ".git")):
                 in_repository = True
             rules = rules + _ignore_files_for(directory, in_repository)
             try:
@@ -144,18 +156,19 @@ def walk(roots: Sequence[Path], cancelled: threading.Event | None = None) -> Ite
                 continue
             subdirectories = []
             for child in children:
-                if child.name == ".git":
+                name = child.name
+                if name == ".git":
                     continue
                 try:
                     is_directory = child.is_dir(follow_symlinks=True)
                 except OSError:
                     is_directory = False
-                child_path = Path(child.path)
-                if _ignored(rules, child_path, is_directory):
+                if rules and _ignored(rules, child.path, is_directory):
                     continue
-                yield Entry(index, child_path.relative_to(root).as_posix(), is_directory)
+                relative = prefix + name
+                yield Entry(index, relative, is_directory)
                 if is_directory:
-                    subdirectories.append((child_path, rules, in_repository))
+                    subdirectories.append((child.path, relative + "/", rules, in_repository))
             stack.extend(reversed(subdirectories))
 
 
@@ -197,7 +210,7 @@ class Ranking:
     matched: int = 0
 
     def offer(self, entry: Entry) -> bool:
-        """Scores `entry`; True when it matched."""
+        """Scores `entry`; True when it is now among the kept matches."""
         found = self.pattern.match(entry.path)
         if found is None:
             return False
@@ -208,6 +221,8 @@ class Ranking:
             heapq.heappush(self._heap, item)
         elif key > self._heap[0][0]:
             heapq.heapreplace(self._heap, item)
+        else:
+            return False
         return True
 
     def results(self) -> list[dict[str, Any]]:
@@ -325,6 +340,7 @@ class SearchSession:
         position = 0
         last_report = time.monotonic()
         reported_once = False
+        unreported = False  # the ranking changed since the last report
         while True:
             with self._changed:
                 while (
@@ -338,22 +354,23 @@ class SearchSession:
                 available = len(self._entries)
                 walk_done = self._walk_done
                 entries = self._entries
-            changed = False
             while position < available:
                 stop = min(position + CHECK_EVERY, available)
                 if not pattern.is_empty:
                     for entry in entries[position:stop]:
-                        changed |= ranking.offer(entry)
+                        unreported |= ranking.offer(entry)
                 position = stop
                 if self._superseded(generation):
                     return False
+                # The first matches go out at once; later changes at most every interval.
+                now = time.monotonic()
+                if unreported and (not reported_once or now - last_report >= PROGRESS_INTERVAL_S):
+                    self._updated(query, ranking.results())
+                    reported_once, unreported, last_report = True, False, now
             finished = walk_done and position >= available
-            now = time.monotonic()
-            if finished or (changed and now - last_report >= PROGRESS_INTERVAL_S):
-                if finished or not reported_once or changed:
-                    self._updated(query, [] if pattern.is_empty else ranking.results())
-                    reported_once = True
-                    last_report = now
             if finished:
+                # Every query ends with its final results, even when nothing matched.
+                if unreported or not reported_once:
+                    self._updated(query, [] if pattern.is_empty else ranking.results())
                 self._completed(query)
                 return True
