@@ -17,6 +17,7 @@ from typing import Any
 from parley.agent.turn import ProviderSettings
 from parley.auth import AuthStore
 from parley.config import Config
+from parley.mcp.hub import McpHub
 from parley.protocol import models as m
 from parley.protocol.methods import BY_NAME, experimental_reason
 from parley.protocol.params import parse_params
@@ -35,6 +36,8 @@ from parley.server.deferred import DeferredReply
 from parley.server.handlers import HANDLERS, NO_PARAMS_OK
 from parley.server.platform_info import platform_family, platform_os, user_agent
 from parley.server.tasks import spawn
+from parley.skills.catalog import SkillCatalog
+from parley.skills.extension import SkillsExtension
 from parley.threads.ids import parse_thread_id
 from parley.threads.runtime import ThreadRuntime
 from parley.threads.store import ThreadStore
@@ -50,6 +53,8 @@ class AppServer:
         self.store = ThreadStore(config.codex_home)
         self.threads: dict[str, ThreadRuntime] = {}
         self.sessions: list[ClientSession] = []
+        self.mcp = McpHub(config.codex_home, self.broadcast)
+        self.skills = SkillCatalog(config.codex_home, lambda: self.broadcast("skills/changed", {}))
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
         session = ClientSession(self, write)
@@ -79,10 +84,20 @@ class AppServer:
             raise ClientError(f"thread not found: {raw_id}")
         return thread
 
+    def equip(self, thread: ThreadRuntime) -> None:
+        """Give a new or loaded thread its MCP servers (connecting in the background) and its
+        skills, and watch its skill folders for changes."""
+        tools = self.mcp.for_thread(thread.id)
+        tools.start()
+        thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
+        self.skills.watch(thread.cwd)
+
     async def shutdown(self) -> None:
         for thread in list(self.threads.values()):
             with contextlib.suppress(Exception):
                 await thread.close()
+        await self.mcp.close()
+        await self.skills.close()
 
 
 class ClientSession:
@@ -244,11 +259,17 @@ class ClientSession:
             if not future.done():
                 future.set_exception(ConnectionError("client disconnected"))
         for thread in list(self.server.threads.values()):
+            was_subscribed = self in thread.subscribers
             thread.unsubscribe(self)
             if not thread.subscribers and thread.realtime is not None:
                 conversation = thread.realtime
                 thread.realtime = None
                 spawn(conversation.close_silently())
+            if was_subscribed and not thread.subscribers and thread.active is None:
+                # Its last client went away and nothing runs on it: unload it, as the
+                # reference does (thread/resume loads it again).
+                self.server.threads.pop(thread.id, None)
+                spawn(thread.close())
         if self in self.server.sessions:
             self.server.sessions.remove(self)
 

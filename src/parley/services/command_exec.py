@@ -28,17 +28,25 @@ import os
 import signal
 import struct
 import termios
-import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from parley.protocol import models as m
 from parley.rpc.errors import ClientError, InternalError, InvalidParams
+from parley.tools.command_reaper import REAPER
 from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
-from parley.tools.sandbox import SandboxMode, SandboxPolicy, bwrap_argv, check, find_bwrap
+from parley.tools.sandbox import (
+    ConfinedLaunch,
+    SandboxMode,
+    SandboxPolicy,
+    find_bwrap,
+    prepare_launch,
+    support,
+)
+from parley.tools.seccomp import SeccompUnavailableError
 from parley.tools.shell import command_env
 
 DEFAULT_TIMEOUT_MS = 10_000
@@ -81,6 +89,7 @@ class ExecSpec:
         server_cwd: Path,
         sandbox_mode: str,
         base_env: Mapping[str, str] | None = None,
+        codex_home: Path | None = None,
     ) -> ExecSpec:
         """Checks `params` in the reference's order; raises ClientError/InvalidParams."""
         if not params.command:
@@ -102,8 +111,10 @@ class ExecSpec:
         stream_output = tty or bool(params.stream_stdout_stderr)
         if params.process_id is None and (tty or stream_stdin or stream_output):
             raise ClientError("command/exec tty or streaming requires a client-supplied processId")
-        policy = sandbox_policy(params.sandbox_policy, sandbox_mode, cwd)
-        env = dict(base_env) if base_env is not None else command_env(policy)
+        policy = sandbox_policy(params.sandbox_policy, sandbox_mode, cwd, codex_home)
+        env = dict(base_env) if base_env is not None else command_env()
+        if policy.network_disabled:
+            env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
         for name, value in (params.env or {}).items():
             if value is None:
                 env.pop(name, None)
@@ -145,23 +156,23 @@ def terminal_size(size: m.CommandExecTerminalSize) -> tuple[int, int]:
     return size.rows, size.cols
 
 
-def sandbox_policy(requested: Any, configured_mode: str, cwd: Path) -> SandboxPolicy:
+def sandbox_policy(
+    requested: Any, configured_mode: str, cwd: Path, codex_home: Path | None = None
+) -> SandboxPolicy:
     """The policy a request names (the `turn/start` shapes), else the configured mode."""
     if requested is None:
-        return SandboxPolicy.for_turn(configured_mode, cwd)
+        return SandboxPolicy.for_turn(configured_mode, cwd, codex_home=codex_home)
     kind = getattr(requested, "type", None)
-    if kind == "dangerFullAccess":
-        return SandboxPolicy.for_turn(SandboxMode.DANGER_FULL_ACCESS, cwd)
-    if kind == "externalSandbox":
-        # The client confines the server itself: Parley adds no sandbox of its own.
-        return SandboxPolicy.for_turn(SandboxMode.DANGER_FULL_ACCESS, cwd)
+    if kind in ("dangerFullAccess", "externalSandbox"):
+        # externalSandbox: the client confines the server itself; Parley adds no sandbox.
+        return SandboxPolicy.for_turn(SandboxMode.DANGER_FULL_ACCESS, cwd, codex_home=codex_home)
     network = bool(getattr(requested, "network_access", False))
     if kind == "workspaceWrite":
-        base = SandboxPolicy.for_turn(SandboxMode.WORKSPACE_WRITE, cwd, network)
+        base = SandboxPolicy.for_turn(SandboxMode.WORKSPACE_WRITE, cwd, network, codex_home)
         extra = tuple(Path(os.path.realpath(root)) for root in requested.writable_roots or [])
         roots = base.writable_roots + tuple(r for r in extra if r not in base.writable_roots)
-        return SandboxPolicy(base.mode, roots, network)
-    return SandboxPolicy.for_turn(SandboxMode.READ_ONLY, cwd)
+        return replace(base, writable_roots=roots)
+    return SandboxPolicy.for_turn(SandboxMode.READ_ONLY, cwd, codex_home=codex_home)
 
 
 @dataclass
@@ -225,17 +236,25 @@ class RunningCommand:
         """Starts the process; ClientError/InternalError say why it could not start."""
         spec = self.spec
         argv = spec.argv
+        launch: ConfinedLaunch | None = None
         if spec.policy.confined:
-            problem = await asyncio.to_thread(check)
+            sandbox = await asyncio.to_thread(support)
             bwrap = find_bwrap()
-            if problem is not None or bwrap is None:
-                raise InternalError(f"exec failed: {problem or 'bubblewrap is not available'}")
-            argv = bwrap_argv(bwrap, spec.policy, argv, spec.cwd)
-        marker = uuid.uuid4().hex
+            if sandbox.problem is not None or bwrap is None:
+                reason = sandbox.problem or "bubblewrap is not available"
+                raise InternalError(f"exec failed: {reason}")
+            try:
+                launch = prepare_launch(bwrap, sandbox, spec.policy, argv, spec.cwd)
+            except SeccompUnavailableError as exc:
+                raise InternalError(f"exec failed: {exc}") from None
+            argv = launch.argv
+        await asyncio.to_thread(REAPER.prepare)
+        marker = REAPER.marker()
         env = {**spec.env, MARKER_VARIABLE: marker}
+        pass_fds = launch.pass_fds if launch is not None else ()
         try:
             if spec.tty:
-                self._proc = await self._spawn_on_terminal(argv, env)
+                self._proc = await self._spawn_on_terminal(argv, env, pass_fds)
             else:
                 self._proc = await asyncio.create_subprocess_exec(
                     *argv,
@@ -247,9 +266,14 @@ class RunningCommand:
                     stdout=asyncio.subprocess.PIPE,
                     stderr=asyncio.subprocess.PIPE,
                     start_new_session=True,
+                    pass_fds=pass_fds,
                 )
         except OSError as exc:
             raise InternalError(f"failed to spawn command: {exc}") from None
+        finally:
+            if launch is not None:
+                launch.close()
+        REAPER.started(self._proc.pid)
         self._tree = ProcessTree(self._proc.pid, marker)
         if self._master is not None:
             self._readers.append(asyncio.create_task(self._read_terminal(self._master)))
@@ -263,7 +287,7 @@ class RunningCommand:
             )
 
     async def _spawn_on_terminal(
-        self, argv: list[str], env: dict[str, str]
+        self, argv: list[str], env: dict[str, str], pass_fds: tuple[int, ...]
     ) -> asyncio.subprocess.Process:
         master, slave = os.openpty()
         try:
@@ -278,6 +302,7 @@ class RunningCommand:
                 stdout=slave,
                 stderr=slave,
                 start_new_session=True,
+                pass_fds=pass_fds,
             )
         except BaseException:
             os.close(master)
@@ -401,6 +426,8 @@ class RunningCommand:
             self.terminate()
         for reader in self._readers:
             reader.cancel()
+        if self._proc is not None:
+            REAPER.finished(self._proc.pid)
         if self._master is not None:
             with contextlib.suppress(OSError):
                 os.close(self._master)

@@ -12,6 +12,7 @@ from parley.server.handlers.command_exec import (
     command_exec_terminate,
     command_exec_write,
 )
+from parley.server.handlers.config import config_read
 from parley.server.handlers.fs import (
     fs_copy,
     fs_create_directory,
@@ -29,6 +30,12 @@ from parley.server.handlers.fuzzy_search import (
     fuzzy_session_stop,
     fuzzy_session_update,
 )
+from parley.server.handlers.mcp import (
+    mcp_resource_read,
+    mcp_server_oauth_login,
+    mcp_server_reload,
+    mcp_server_status_list,
+)
 from parley.server.handlers.models import model_list
 from parley.server.handlers.realtime import (
     realtime_append_audio,
@@ -37,6 +44,7 @@ from parley.server.handlers.realtime import (
     realtime_start,
     realtime_stop,
 )
+from parley.server.handlers.skills import skills_config_write, skills_list
 from parley.server.handlers.threads import (
     thread_archive,
     thread_list,
@@ -72,6 +80,7 @@ HANDLERS: dict[str, Handler] = {
     "thread/realtime/stop": realtime_stop,
     "thread/realtime/listVoices": realtime_list_voices,
     "model/list": model_list,
+    "config/read": config_read,
     "thread/name/set": thread_name_set,
     "thread/archive": thread_archive,
     "thread/unarchive": thread_unarchive,
@@ -94,5 +103,11 @@ HANDLERS: dict[str, Handler] = {
     "fuzzyFileSearch/sessionStart": fuzzy_session_start,
     "fuzzyFileSearch/sessionUpdate": fuzzy_session_update,
     "fuzzyFileSearch/sessionStop": fuzzy_session_stop,
+    "mcpServerStatus/list": mcp_server_status_list,
+    "mcpServer/resource/read": mcp_resource_read,
+    "config/mcpServer/reload": mcp_server_reload,
+    "mcpServer/oauth/login": mcp_server_oauth_login,
+    "skills/list": skills_list,
+    "skills/config/write": skills_config_write,
 }
-NO_PARAMS_OK = frozenset({"account/logout"})
+NO_PARAMS_OK = frozenset({"account/logout", "config/mcpServer/reload"})

@@ -121,6 +121,7 @@ async def thread_start(session: ClientSession, raw: Any) -> Any:
         api_key=lambda: server.auth.api_key,
     )
     server.threads[thread_id] = thread
+    server.equip(thread)
     thread.subscribe(session)
     session.after_response(
         lambda: session.notify("thread/started", {"thread": thread.wire()}),
@@ -164,6 +165,7 @@ def _load_thread(session: ClientSession, raw_id: str) -> ThreadRuntime:
         turns=stored.turns,
     )
     server.threads[thread.id] = thread
+    server.equip(thread)
     return thread
 
 
