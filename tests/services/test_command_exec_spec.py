@@ -52,8 +52,7 @@ def test_tty_implies_both_streams() -> None:
 
 def test_env_overrides_merge_and_null_unsets() -> None:
     """`env` overrides per key; null removes an inherited variable."""
-    env = spec(env={"DROP": None, "NEW": "x"}).env
-    assert env == {"KEEP": "1", "NEW": "x", "CODEX_SANDBOX_NETWORK_DISABLED": "1"}
+    assert spec(env={"DROP": None, "NEW": "x"}).env == {"KEEP": "1", "NEW": "x"}
 
 
 def test_disable_flags_remove_limits() -> None:

@@ -29,11 +29,12 @@ import signal
 import struct
 import termios
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from parley.config.shell_environment import ShellEnvironmentPolicy
 from parley.protocol import models as m
 from parley.rpc.errors import ClientError, InternalError, InvalidParams
 from parley.tools.command_reaper import REAPER
@@ -89,7 +90,7 @@ class ExecSpec:
         server_cwd: Path,
         sandbox_mode: str,
         base_env: Mapping[str, str] | None = None,
-        codex_home: Path | None = None,
+        environment_policy: ShellEnvironmentPolicy | None = None,
     ) -> ExecSpec:
         """Checks `params` in the reference's order; raises ClientError/InvalidParams."""
         if not params.command:
@@ -111,10 +112,8 @@ class ExecSpec:
         stream_output = tty or bool(params.stream_stdout_stderr)
         if params.process_id is None and (tty or stream_stdin or stream_output):
             raise ClientError("command/exec tty or streaming requires a client-supplied processId")
-        policy = sandbox_policy(params.sandbox_policy, sandbox_mode, cwd, codex_home)
-        env = dict(base_env) if base_env is not None else command_env()
-        if policy.network_disabled:
-            env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
+        policy = sandbox_policy(params.sandbox_policy, sandbox_mode, cwd)
+        env = dict(base_env) if base_env is not None else _client_command_env(environment_policy)
         for name, value in (params.env or {}).items():
             if value is None:
                 env.pop(name, None)
@@ -156,23 +155,23 @@ def terminal_size(size: m.CommandExecTerminalSize) -> tuple[int, int]:
     return size.rows, size.cols
 
 
-def sandbox_policy(
-    requested: Any, configured_mode: str, cwd: Path, codex_home: Path | None = None
-) -> SandboxPolicy:
+def sandbox_policy(requested: Any, configured_mode: str, cwd: Path) -> SandboxPolicy:
     """The policy a request names (the `turn/start` shapes), else the configured mode."""
     if requested is None:
-        return SandboxPolicy.for_turn(configured_mode, cwd, codex_home=codex_home)
+        return SandboxPolicy.for_turn(configured_mode, cwd)
     kind = getattr(requested, "type", None)
-    if kind in ("dangerFullAccess", "externalSandbox"):
-        # externalSandbox: the client confines the server itself; Parley adds no sandbox.
-        return SandboxPolicy.for_turn(SandboxMode.DANGER_FULL_ACCESS, cwd, codex_home=codex_home)
+    if kind == "dangerFullAccess":
+        return SandboxPolicy.for_turn(SandboxMode.DANGER_FULL_ACCESS, cwd)
+    if kind == "externalSandbox":
+        # The client confines the server itself: Parley adds no sandbox of its own.
+        return SandboxPolicy.for_turn(SandboxMode.DANGER_FULL_ACCESS, cwd)
     network = bool(getattr(requested, "network_access", False))
     if kind == "workspaceWrite":
-        base = SandboxPolicy.for_turn(SandboxMode.WORKSPACE_WRITE, cwd, network, codex_home)
+        base = SandboxPolicy.for_turn(SandboxMode.WORKSPACE_WRITE, cwd, network)
         extra = tuple(Path(os.path.realpath(root)) for root in requested.writable_roots or [])
         roots = base.writable_roots + tuple(r for r in extra if r not in base.writable_roots)
-        return replace(base, writable_roots=roots)
-    return SandboxPolicy.for_turn(SandboxMode.READ_ONLY, cwd, codex_home=codex_home)
+        return SandboxPolicy(base.mode, roots, network)
+    return SandboxPolicy.for_turn(SandboxMode.READ_ONLY, cwd)
 
 
 @dataclass
@@ -200,6 +199,17 @@ def decode_base64(text: str, what: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidParams(f"invalid {what}: {exc}") from None
+
+
+def _client_command_env(policy: ShellEnvironmentPolicy | None) -> dict[str, str]:
+    """The environment of a client's own command: the server's, filtered like the agent's
+    commands (no secrets), except that `CODEX_HOME` is kept, as the reference keeps it (the
+    credentials in it stay hidden by the sandbox)."""
+    env = command_env(policy)
+    codex_home = os.environ.get("CODEX_HOME")
+    if codex_home is not None:
+        env.setdefault("CODEX_HOME", codex_home)
+    return env
 
 
 def exit_code_of(returncode: int | None) -> int:
@@ -238,11 +248,13 @@ class RunningCommand:
         argv = spec.argv
         launch: ConfinedLaunch | None = None
         if spec.policy.confined:
+            # The same confinement as the agent's commands: user namespace, no capabilities,
+            # the seccomp filter, protected config and hidden credentials.
             sandbox = await asyncio.to_thread(support)
             bwrap = find_bwrap()
             if sandbox.problem is not None or bwrap is None:
-                reason = sandbox.problem or "bubblewrap is not available"
-                raise InternalError(f"exec failed: {reason}")
+                problem = sandbox.problem or "bubblewrap is not available"
+                raise InternalError(f"exec failed: {problem}")
             try:
                 launch = prepare_launch(bwrap, sandbox, spec.policy, argv, spec.cwd)
             except SeccompUnavailableError as exc:
@@ -251,6 +263,8 @@ class RunningCommand:
         await asyncio.to_thread(REAPER.prepare)
         marker = REAPER.marker()
         env = {**spec.env, MARKER_VARIABLE: marker}
+        if spec.policy.network_disabled:
+            env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
         pass_fds = launch.pass_fds if launch is not None else ()
         try:
             if spec.tty:
@@ -410,6 +424,7 @@ class RunningCommand:
                     self.terminate()  # descendants still hold the output open
                     await asyncio.wait(pending, timeout=DRAIN_GRACE_S)
         finally:
+            REAPER.finished(proc.pid)
             self._finish()
         code = TIMEOUT_EXIT_CODE if self._timed_out else exit_code_of(proc.returncode)
         return ExecResult(
@@ -426,8 +441,6 @@ class RunningCommand:
             self.terminate()
         for reader in self._readers:
             reader.cancel()
-        if self._proc is not None:
-            REAPER.finished(self._proc.pid)
         if self._master is not None:
             with contextlib.suppress(OSError):
                 os.close(self._master)

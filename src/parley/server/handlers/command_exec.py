@@ -9,7 +9,6 @@ When the connection closes, every command it started is killed with its whole pr
 from __future__ import annotations
 
 import base64
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,6 @@ from parley.services.command_exec import (
     decode_base64,
     terminal_size,
 )
-from parley.tools.shell import command_env
 
 if TYPE_CHECKING:
     from parley.server.session import ClientSession
@@ -39,20 +37,11 @@ _PROCESSES: ConnectionState[CommandExecProcesses] = ConnectionState(
 
 async def command_exec(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.CommandExecParams, raw)
-    config = session.server.config
-    env = command_env(config.shell_environment_policy)
-    # Agent commands never see CODEX_HOME (a model-chosen program has no business there);
-    # command/exec runs what the client itself asked for, and the client already reads any
-    # file through fs/readFile, so it inherits CODEX_HOME as in the reference. Confined
-    # commands still find CODEX_HOME read-only and its credentials hidden.
-    if "CODEX_HOME" in os.environ:
-        env["CODEX_HOME"] = os.environ["CODEX_HOME"]
     spec = ExecSpec.from_params(
         params,
         server_cwd=Path.cwd(),
-        sandbox_mode=config.sandbox_mode,
-        base_env=env,
-        codex_home=config.codex_home,
+        sandbox_mode=session.server.config.sandbox_mode,
+        environment_policy=session.server.config.shell_environment_policy,
     )
     processes = _PROCESSES.get(session)
     client_id = spec.process_id
