@@ -19,11 +19,12 @@ def test_a_typed_line_with_input_wav_is_answered_and_the_client_exits(tmp_path: 
     env = dict(os.environ, CODEX_HOME=str(tmp_path / "codex-home"))
     env.pop("OPENAI_API_KEY", None)
     env.pop("COLUMNS", None)  # not a terminal: rich would default to 80 columns
+    command = [
+        sys.executable, "-m", "parley", "voice", "--simulate",
+        "--input-wav", str(spoken), "--output-wav", str(tmp_path / "answer.wav"),
+    ]  # fmt: skip
     done = subprocess.run(
-        [
-            sys.executable, "-m", "parley", "voice", "--simulate",
-            "--input-wav", str(spoken), "--output-wav", str(tmp_path / "answer.wav"),
-        ],  # fmt: skip
+        command,
         env=env,
         cwd=tmp_path,
         input="run: echo typed-line-check\n",

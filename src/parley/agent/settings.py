@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from parley.config.shell_environment import ShellEnvironmentPolicy
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,8 @@ class ProviderSettings:
     name: str = "OpenAI"
     # First retry delay; later ones double (with ±10% jitter). Tests make it tiny.
     retry_base_delay_s: float = 0.2
+    # A stream with no SSE event for this long fails the attempt (provider stream_idle_timeout_ms).
+    stream_idle_timeout_s: float = 300.0
 
     @property
     def responses_url(self) -> str:
@@ -35,3 +39,8 @@ class TurnSettings:
     developer_context: tuple[str, ...] = ()  # extra developer message parts
     originator: str = "parley"  # client name, sent as the `originator` header
     user_agent: str = "parley"
+    # Which variables commands get (`[shell_environment_policy]`).
+    shell_environment: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
+    # Parley's CODEX_HOME: kept read-only in the sandbox; holds the shell snapshots. Without
+    # it commands get no snapshot (a login shell each).
+    codex_home: Path | None = None

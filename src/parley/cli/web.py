@@ -17,6 +17,7 @@ import signal
 import sys
 import webbrowser
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parley.config import ConfigError, load_config, resolve_codex_home
@@ -33,11 +34,19 @@ def add_web_parser(sub: Any) -> None:
     web.add_argument("--no-browser", action="store_true", help="print the address, do not open it")
     web.add_argument("--thread", help="open this thread id")
     web.add_argument("--listen-url", help="join a running parley app-server at ws://…")
+    web.add_argument(
+        "--ws-token-file",
+        type=Path,
+        metavar="PATH",
+        help="with --listen-url: bearer token for a listener started with --ws-auth "
+        "(default: $PARLEY_WS_TOKEN)",
+    )
 
 
 async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
     # Imported here so that `parley app-server` does not pay for the web client at start-up.
     from parley.cli.voice import simulator_settings
+    from parley.client import websocket_token
     from parley.web import LocalBackend, RemoteBackend, WebServer
 
     simulator = None
@@ -58,7 +67,7 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
                 os.environ["OPENAI_API_KEY"] = "sk-parley-simulator"  # the simulator takes any
         backend: Backend
         if args.listen_url:
-            backend = RemoteBackend(args.listen_url)
+            backend = RemoteBackend(args.listen_url, websocket_token(args.ws_token_file))
         else:
             from parley.server.session import AppServer
 

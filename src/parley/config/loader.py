@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from parley.config.shell_environment import ShellEnvironmentPolicy, parse_shell_environment_policy
+
 SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
 APPROVAL_POLICIES = ("untrusted", "on-failure", "on-request", "never")
 REALTIME_VERSIONS = ("v1", "v2")
@@ -40,6 +42,8 @@ class ModelProvider:
     stream_max_retries: int = 5
     requires_openai_auth: bool = False
     env_key: str | None = None
+    # How long a Responses stream may go without an event before the attempt fails.
+    stream_idle_timeout_ms: int = 300_000
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class Config:
     )
     realtime: RealtimeConfig = field(default_factory=RealtimeConfig)
     features: frozenset[str] = frozenset()
+    shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     warnings: tuple[str, ...] = ()
 
     def feature_enabled(self, name: str) -> bool:
@@ -181,6 +186,11 @@ def _provider(reader: _Reader, tree: dict[str, Any], provider_id: str) -> ModelP
             raise reader.fail(f"{prefix}.{name}", f"must be >= 0, found {value}")
         if value > 100:
             reader.warnings.append(f"{prefix}.{name} = {value} is very high; capped at 100")
+    idle_ms = reader.get(
+        raw, "stream_idle_timeout_ms", f"{prefix}.stream_idle_timeout_ms", int, 300_000
+    )
+    if idle_ms <= 0:
+        raise reader.fail(f"{prefix}.stream_idle_timeout_ms", f"must be > 0, found {idle_ms}")
     return ModelProvider(
         id=provider_id,
         name=reader.get(raw, "name", f"{prefix}.name", str, provider_id),
@@ -192,6 +202,7 @@ def _provider(reader: _Reader, tree: dict[str, Any], provider_id: str) -> ModelP
             raw, "requires_openai_auth", f"{prefix}.requires_openai_auth", bool, False
         ),
         env_key=reader.get(raw, "env_key", f"{prefix}.env_key", str, None),
+        stream_idle_timeout_ms=idle_ms,
     )
 
 
@@ -295,6 +306,9 @@ def load_config(
     network_access = reader.get(
         sandbox_table, "network_access", "sandbox_workspace_write.network_access", bool, False
     )
+    shell_environment_policy = parse_shell_environment_policy(
+        tree.get("shell_environment_policy"), fail=reader.fail, warn=reader.warnings.append
+    )
     return Config(
         codex_home=codex_home,
         model=reader.get(tree, "model", "model", str, DEFAULT_MODEL),
@@ -308,5 +322,6 @@ def load_config(
         provider=provider,
         realtime=realtime,
         features=frozenset(features),
+        shell_environment_policy=shell_environment_policy,
         warnings=tuple(reader.warnings),
     )

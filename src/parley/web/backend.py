@@ -96,14 +96,19 @@ class _RemoteLink:
 
 
 class RemoteBackend:
-    """A running `parley app-server --listen ws://…`: each link is one WebSocket to it."""
+    """A running `parley app-server --listen ws://…`: each link is one WebSocket to it, sending
+    `token` (if any) as `Authorization: Bearer` for a listener started with `--ws-auth`."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str | None = None) -> None:
         self.url = url
+        self._token = token
 
     def describe(self) -> str:
         return f"app-server at {self.url}"
 
     async def open(self, write: Write) -> Link:
-        ws = await connect(self.url, max_size=64 * 1024 * 1024, compression=None)
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else None
+        ws = await connect(
+            self.url, additional_headers=headers, max_size=64 * 1024 * 1024, compression=None
+        )
         return _RemoteLink(ws, write)
