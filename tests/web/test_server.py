@@ -3,6 +3,7 @@ socket, bridged to an app-server in the process or to a running `parley app-serv
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,8 @@ from websockets.exceptions import InvalidStatus
 
 from parley.config import load_config
 from parley.rpc.websocket import listen_websocket
+from parley.rpc.ws_auth import WsAuthMode, WsAuthPolicy
+from parley.rpc.ws_handshake import HandshakeGuard
 from parley.server.session import AppServer
 from parley.web import LocalBackend, RemoteBackend, WebServer
 
@@ -98,16 +101,26 @@ async def test_the_socket_carries_json_rpc_to_the_in_process_app_server(
 
 
 async def test_listen_url_bridges_to_a_running_app_server(tmp_path: Path) -> None:
-    """`--listen-url`: each page socket becomes one WebSocket to the running app-server."""
+    """`--listen-url`: each page socket becomes one WebSocket to the running app-server, with
+    the `--ws-auth` bearer token when one is given."""
     app = AppServer(load_config(tmp_path))
+    listener_token = "listener-capability-token"
+    guard = HandshakeGuard(
+        listen_host="127.0.0.1",
+        auth=WsAuthPolicy(
+            mode=WsAuthMode.CAPABILITY_TOKEN,
+            token_sha256=hashlib.sha256(listener_token.encode()).digest(),
+        ),
+    )
 
     def make_session(write):  # type: ignore[no-untyped-def]
         session = app.connect(write)
         return session.receive_line, session.close
 
-    listener = await listen_websocket("127.0.0.1", 0, make_session)
+    listener = await listen_websocket("127.0.0.1", 0, make_session, guard)
     port = listener.sockets[0].getsockname()[1]
-    server = WebServer(RemoteBackend(f"ws://127.0.0.1:{port}"))
+    guard.bound_ips = ("127.0.0.1",)
+    server = WebServer(RemoteBackend(f"ws://127.0.0.1:{port}", listener_token))
     await server.start()
     try:
         async with connect(

@@ -9,7 +9,7 @@ protocol itself; nothing here interprets it.
 
 from __future__ import annotations
 
-from parley.web.access import AccessPolicy, Refusal, new_token
+from parley.web.access import AccessPolicy, new_token
 from parley.web.backend import Backend, LocalBackend, RemoteBackend
 from parley.web.server import WebServer
 
@@ -17,7 +17,6 @@ __all__ = [
     "AccessPolicy",
     "Backend",
     "LocalBackend",
-    "Refusal",
     "RemoteBackend",
     "WebServer",
     "new_token",

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from parley.rpc.ws_auth import Refusal
+
 TOKEN_PROTOCOL_PREFIX: Final = "parley-token."
 RPC_PROTOCOL: Final = "parley"
 
@@ -24,14 +26,6 @@ RPC_PROTOCOL: Final = "parley"
 def new_token() -> str:
     """A fresh capability token (URL-safe, valid as a WebSocket subprotocol name)."""
     return secrets.token_urlsafe(24)
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Why a request is refused: an HTTP status and a message safe to show."""
-
-    status: int
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,8 @@ from typing import Any, Final
 
 from aiohttp import WSMsgType, web
 
-from parley.web.access import RPC_PROTOCOL, AccessPolicy, Refusal, new_token
+from parley.rpc.ws_auth import Refusal
+from parley.web.access import RPC_PROTOCOL, AccessPolicy, new_token
 from parley.web.backend import Backend
 
 log = logging.getLogger(__name__)
