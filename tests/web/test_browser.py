@@ -131,8 +131,8 @@ def test_a_webrtc_call_carries_speech_and_answer_as_media(browser: Any, server: 
 def test_pressing_talk_while_the_answer_plays_stops_playback_at_once(
     browser: Any, server: ParleyWeb
 ) -> None:
-    """Barge-in: in push-to-talk mode, holding the talk button during an answer silences it
-    immediately and the rest of that answer is not played."""
+    """Barge-in: in push-to-talk mode, pressing talk during an answer silences it at once, and
+    nothing more is played while talk is held."""
     page = _open_ready_page(browser, server)
     page.get_by_label("Push-to-talk").check()
     page.get_by_role("button", name="Start conversation").click()
@@ -146,12 +146,21 @@ def test_pressing_talk_while_the_answer_plays_stops_playback_at_once(
             document.getElementById('talk-button')
                 .dispatchEvent(new PointerEvent('pointerdown', {bubbles: true}));
             window.playedAtBargeIn = window.parleyStats.playedSamples;
+            window.reportsAtBargeIn = window.parleyStats.playerReports;
             return true;
         }"""
     )
     assert _stat(page, "bargeIns") == 1
     assert _stat(page, "playing") is False
-    # The playback worklet confirms it is silent and stays silent while more answer arrives.
+    # The playback worklet reports itself empty and silent right after the press ...
+    page.wait_for_function(
+        """() => window.parleyStats.playerReports > window.reportsAtBargeIn + 2
+                 && window.parleyStats.buffered === 0 && !window.parleyStats.playing"""
+    )
+    # ... and while talk is held, answers arriving are not played (push-to-talk is half-duplex).
+    page.get_by_label("Type a message").fill("run: echo while-talking")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_selector(".utterance.assistant:has-text('while-talking')")
     page.wait_for_function("() => window.parleyStats.droppedAfterBargeIn > 0")
     played = _stat(page, "playedSamples")
     assert played - page.evaluate("() => window.playedAtBargeIn") < 24000 * 0.2
