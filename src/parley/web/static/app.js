@@ -571,6 +571,7 @@ function onNotification(method, params) {
       break;
     case "turn/completed":
       renderTurn(params.turn, true);
+      loadThreads(); // the thread's preview and time changed
       break;
     case "item/started":
       renderItem(params.item, false);
