@@ -130,14 +130,20 @@ def parse_server(name: str, raw: Any) -> McpServerConfig:
     return McpServerConfig(name, transport, **common)
 
 
-def configured_servers(tree: dict[str, Any]) -> dict[str, McpServerConfig]:
-    """Every `[mcp_servers.*]` table, sorted by name, disabled ones included."""
-    servers = table(tree, "mcp_servers")
+def configured_servers(
+    tree: dict[str, Any], bundled: dict[str, Any] | None = None
+) -> dict[str, McpServerConfig]:
+    """Every `[mcp_servers.*]` table plus the servers installed plugins bring (the config wins
+    on a name clash), sorted by name, disabled ones included."""
+    servers = {**(bundled or {}), **table(tree, "mcp_servers")}
     return {name: parse_server(name, servers[name]) for name in sorted(servers)}
 
 
 def load_servers(codex_home: Path) -> dict[str, McpServerConfig]:
-    return configured_servers(read_tree(codex_home))
+    from parley.plugins.catalog import plugin_mcp_servers
+
+    tree = read_tree(codex_home)
+    return configured_servers(tree, plugin_mcp_servers(codex_home, tree))
 
 
 def http_headers(transport: HttpTransport) -> dict[str, str]:

@@ -13,6 +13,12 @@ from parley.server.handlers.mcp import (
     mcp_server_status_list,
 )
 from parley.server.handlers.models import model_list
+from parley.server.handlers.plugins import (
+    plugin_install,
+    plugin_list,
+    plugin_read,
+    plugin_uninstall,
+)
 from parley.server.handlers.realtime import (
     realtime_append_audio,
     realtime_append_text,
@@ -67,5 +73,9 @@ HANDLERS: dict[str, Handler] = {
     "mcpServer/oauth/login": mcp_server_oauth_login,
     "skills/list": skills_list,
     "skills/config/write": skills_config_write,
+    "plugin/list": plugin_list,
+    "plugin/read": plugin_read,
+    "plugin/install": plugin_install,
+    "plugin/uninstall": plugin_uninstall,
 }
 NO_PARAMS_OK = frozenset({"account/logout", "config/mcpServer/reload"})
