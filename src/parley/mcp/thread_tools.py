@@ -43,6 +43,8 @@ class ThreadMcp:
         self._names: dict[str, ToolRef] = {}
         self._turn: CallChannel | None = None
         self._settings: TurnSettings | None = None
+        # Elicitations a client shows outside a request (thread/increment_elicitation).
+        self.out_of_band_elicitations = 0
 
     # ---- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:

@@ -173,9 +173,8 @@ def read_plugin(codex_home: Path, marketplace_path: Path, plugin_name: str) -> d
         )
     manifest = manifests.load_manifest(plugin.source)
     if manifest is None:
-        raise MarketplaceError(
-            f"missing or invalid {manifests.MANIFEST_PATH}: {plugin.source / manifests.MANIFEST_PATH}"
-        )
+        manifest_file = plugin.source / manifests.MANIFEST_PATH
+        raise MarketplaceError(f"missing or invalid {manifests.MANIFEST_PATH}: {manifest_file}")
     store, states = PluginStore(codex_home), configured(tree)
     return {
         "marketplaceName": marketplace.name,

@@ -6,6 +6,11 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from parley.server.handlers.account import account_logout, account_read, login_start
+from parley.server.handlers.apps import (
+    app_list,
+    thread_decrement_elicitation,
+    thread_increment_elicitation,
+)
 from parley.server.handlers.mcp import (
     mcp_resource_read,
     mcp_server_oauth_login,
@@ -77,5 +82,8 @@ HANDLERS: dict[str, Handler] = {
     "plugin/read": plugin_read,
     "plugin/install": plugin_install,
     "plugin/uninstall": plugin_uninstall,
+    "app/list": app_list,
+    "thread/increment_elicitation": thread_increment_elicitation,
+    "thread/decrement_elicitation": thread_decrement_elicitation,
 }
 NO_PARAMS_OK = frozenset({"account/logout", "config/mcpServer/reload"})
