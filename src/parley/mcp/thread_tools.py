@@ -77,6 +77,14 @@ class ThreadMcp:
             await asyncio.gather(*self._startups.values(), return_exceptions=True)
         return {name: c for name, c in self._connections.items() if c.running}
 
+    async def required_failures(self) -> list[str]:
+        """`<server>: <error>` for each required server that did not start (waiting for them)."""
+        required = [c for c in self._connections.values() if c.config.required]
+        startups = [self._startups[c.name] for c in required if c.name in self._startups]
+        if startups:
+            await asyncio.gather(*startups, return_exceptions=True)
+        return [f"{c.name}: {c.failure or 'did not start'}" for c in required if not c.running]
+
     async def close(self) -> None:
         for task in self._startups.values():
             task.cancel()

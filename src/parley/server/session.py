@@ -18,6 +18,7 @@ from parley.agent.turn import ProviderSettings
 from parley.auth import AuthStore
 from parley.config import Config
 from parley.mcp.hub import McpHub
+from parley.mcp.thread_tools import ThreadMcp
 from parley.protocol import models as m
 from parley.protocol.methods import BY_NAME, experimental_reason
 from parley.protocol.params import parse_params
@@ -90,6 +91,21 @@ class AppServer:
         tools.start()
         thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
         self.skills.watch(thread.cwd)
+
+    async def require_mcp_servers(self, thread: ThreadRuntime) -> None:
+        """Wait for the thread's required MCP servers; if any failed, the thread is dropped and
+        the request fails, naming them (as the reference fails thread/start and thread/resume)."""
+        for extension in thread.extensions:
+            if not isinstance(extension, ThreadMcp):
+                continue
+            failures = await extension.required_failures()
+            if failures:
+                self.threads.pop(thread.id, None)
+                await extension.close()
+                self.mcp.forget(extension)
+                raise InternalError(
+                    "required MCP servers failed to initialize: " + "; ".join(failures)
+                )
 
     async def shutdown(self) -> None:
         for thread in list(self.threads.values()):

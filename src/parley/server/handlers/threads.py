@@ -122,6 +122,7 @@ async def thread_start(session: ClientSession, raw: Any) -> Any:
     )
     server.threads[thread_id] = thread
     server.equip(thread)
+    await server.require_mcp_servers(thread)
     thread.subscribe(session)
     session.after_response(
         lambda: session.notify("thread/started", {"thread": thread.wire()}),
@@ -172,6 +173,7 @@ def _load_thread(session: ClientSession, raw_id: str) -> ThreadRuntime:
 async def thread_resume(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadResumeParams, raw)
     thread = _load_thread(session, params.thread_id)
+    await session.server.require_mcp_servers(thread)
     thread.subscribe(session)
     return _thread_response(thread, include_turns=True)
 
