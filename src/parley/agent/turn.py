@@ -41,6 +41,7 @@ from parley.agent.responses import ResponsesClient, StreamInterrupted, UpstreamE
 from parley.agent.settings import ProviderSettings, TurnSettings
 from parley.tools.sandbox import SandboxPolicy
 from parley.tools.shell import SHELL_TOOL_NAME, shell_tool_spec, user_shell
+from parley.tools.shell_snapshot import ShellSnapshotSlot
 
 __all__ = [
     "AgentSessionState",
@@ -102,6 +103,7 @@ class AgentSessionState:
 
     token_total: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_USAGE_FIELDS, 0))
     approvals: SessionApprovals = field(default_factory=SessionApprovals)
+    shell_snapshot: ShellSnapshotSlot = field(default_factory=ShellSnapshotSlot)
 
 
 def usage_breakdown(usage: dict[str, Any]) -> dict[str, int]:
@@ -153,7 +155,7 @@ class TurnEngine:
         self._shell = user_shell()
         self._approval_policy = ApprovalPolicy.parse(settings.approval_policy)
         self._sandbox = SandboxPolicy.for_turn(
-            settings.sandbox_mode, settings.cwd, settings.network_access
+            settings.sandbox_mode, settings.cwd, settings.network_access, settings.codex_home
         )
         self._commands = CommandCallRunner(
             io,
@@ -162,6 +164,9 @@ class TurnEngine:
             sandbox=self._sandbox,
             approval_policy=self._approval_policy,
             approvals=self._state.approvals,
+            environment=settings.shell_environment,
+            codex_home=settings.codex_home,
+            snapshot=self._state.shell_snapshot,
         )
 
     # ---- the loop ----------------------------------------------------------------------

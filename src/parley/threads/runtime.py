@@ -256,6 +256,8 @@ class ThreadRuntime:
             developer_context=tuple(developer),
             originator=name,
             user_agent=agent,
+            shell_environment=self.config.shell_environment_policy,
+            codex_home=self.config.codex_home,
         )
 
     def start_turn(
