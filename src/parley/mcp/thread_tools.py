@@ -67,7 +67,7 @@ class ThreadMcp:
     async def _restart_if_reloaded(self) -> None:
         if self._generation == self._hub.generation:
             return
-        await self.close()
+        await self._disconnect()
         self.start()
 
     async def ready(self) -> dict[str, McpConnection]:
@@ -86,6 +86,11 @@ class ThreadMcp:
         return [f"{c.name}: {c.failure or 'did not start'}" for c in required if not c.running]
 
     async def close(self) -> None:
+        """The thread is gone: stop its servers."""
+        await self._disconnect()
+        self._hub.forget(self)
+
+    async def _disconnect(self) -> None:
         for task in self._startups.values():
             task.cancel()
         for connection in self._connections.values():

@@ -103,7 +103,6 @@ class AppServer:
             if failures:
                 self.threads.pop(thread.id, None)
                 await extension.close()
-                self.mcp.forget(extension)
                 raise InternalError(
                     "required MCP servers failed to initialize: " + "; ".join(failures)
                 )
