@@ -8,17 +8,23 @@ Out of scope (they need ChatGPT sign-in or the remote plugin service):
 * `plugin_list_force_remote_sync_reconciles_curated_plugin_state` — ChatGPT auth and the remote
   plugin list.
 * `app_server_startup_remote_plugin_sync_runs_once` — ChatGPT auth and the remote plugin list.
-* `plugin_list_fetches_featured_plugin_ids_without_chatgpt_auth` and
-  `plugin_list_uses_warmed_featured_plugin_ids_cache_on_first_request` — the ChatGPT backend's
-  featured-plugins service; Parley reports no featured plugins.
+
+The featured-plugins twins serve upstream's wiremock answer from a local Starlette app that counts
+requests (`FeaturedEndpoint`), standing in for the ChatGPT backend.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from support.app_server import AppServerProcess
+from support.mcp_servers import serve_asgi
 
 DEFAULT_TIMEOUT = 10.0
 TEST_CURATED_PLUGIN_SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -79,6 +85,32 @@ def write_openai_curated_marketplace(codex_home: Path, plugin_names: list[str]) 
         plugin_root.mkdir(parents=True)
         (plugin_root / "plugin.json").write_text(f'{{"name":"{name}"}}')
     (codex_home / ".tmp/plugins.sha").write_text(f"{TEST_CURATED_PLUGIN_SHA}\n")
+
+
+class FeaturedEndpoint:
+    """`GET /backend-api/plugins/featured?platform=codex` answering `ids`, counting requests."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self.ids = ids
+        self.count = 0
+        self.counted = asyncio.Condition()
+        self.app = Starlette(
+            routes=[Route("/backend-api/plugins/featured", self._featured, methods=["GET"])]
+        )
+
+    async def _featured(self, request: Request) -> Response:
+        if request.query_params.get("platform") != "codex":
+            return Response(status_code=404)
+        async with self.counted:
+            self.count += 1
+            self.counted.notify_all()
+        return JSONResponse(self.ids)
+
+    async def wait_for_count(self, expected: int) -> None:
+        """Until `expected` requests arrived (a safety deadline only), failing on more."""
+        async with asyncio.timeout(DEFAULT_TIMEOUT), self.counted:
+            await self.counted.wait_for(lambda: self.count >= expected)
+        assert self.count == expected, f"expected exactly {expected} requests, got {self.count}"
 
 
 def home_env(codex_home: Path) -> dict[str, str | None]:
@@ -474,3 +506,35 @@ async def test_plugin_list_force_remote_sync_returns_remote_sync_error_on_fail_o
     assert [(p["id"], p["installed"], p["enabled"]) for p in curated["plugins"]] == [
         ("linear@openai-curated", True, False)
     ]
+
+
+async def test_plugin_list_fetches_featured_plugin_ids_without_chatgpt_auth(tmp_path: Path) -> None:
+    """Featured plugin ids are fetched without a ChatGPT sign-in and listed."""
+    codex_home = temp_dir(tmp_path, "home")
+    featured = FeaturedEndpoint(["linear@openai-curated"])
+    async with serve_asgi(featured.app) as server_url:
+        write_plugin_sync_config(codex_home, f"{server_url}/backend-api/")
+        write_openai_curated_marketplace(codex_home, ["linear", "gmail"])
+        async with AppServerProcess(codex_home) as mcp:
+            await mcp.initialize()
+            response = await plugin_list(mcp, {"cwds": None, "forceRemoteSync": False})
+    assert response["featuredPluginIds"] == ["linear@openai-curated"]
+    assert response["remoteSyncError"] is None
+
+
+async def test_plugin_list_uses_warmed_featured_plugin_ids_cache_on_first_request(
+    tmp_path: Path,
+) -> None:
+    """The ids fetched at start-up serve the first listing: exactly one request is made."""
+    codex_home = temp_dir(tmp_path, "home")
+    featured = FeaturedEndpoint(["linear@openai-curated"])
+    async with serve_asgi(featured.app) as server_url:
+        write_plugin_sync_config(codex_home, f"{server_url}/backend-api/")
+        write_openai_curated_marketplace(codex_home, ["linear", "gmail"])
+        async with AppServerProcess(codex_home) as mcp:
+            await mcp.initialize()
+            await featured.wait_for_count(1)
+            response = await plugin_list(mcp, {"cwds": None, "forceRemoteSync": False})
+        assert featured.count == 1
+    assert response["featuredPluginIds"] == ["linear@openai-curated"]
+    assert response["remoteSyncError"] is None

@@ -19,6 +19,7 @@ from parley.auth import AuthStore
 from parley.config import Config
 from parley.mcp.hub import McpHub
 from parley.mcp.thread_tools import ThreadMcp
+from parley.plugins.featured import FeaturedPlugins
 from parley.protocol import models as m
 from parley.protocol.methods import BY_NAME, experimental_reason
 from parley.protocol.params import parse_params
@@ -56,8 +57,10 @@ class AppServer:
         self.sessions: list[ClientSession] = []
         self.mcp = McpHub(config.codex_home, self.broadcast)
         self.skills = SkillCatalog(config.codex_home, lambda: self.broadcast("skills/changed", {}))
+        self.featured_plugins = FeaturedPlugins(config.codex_home)
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
+        self.featured_plugins.warm()  # as the reference does at start-up
         session = ClientSession(self, write)
         self.sessions.append(session)
         return session

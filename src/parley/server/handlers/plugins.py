@@ -3,7 +3,7 @@
 A missing or malformed marketplace, an unknown or unavailable plugin are the client's fault
 (-32600, the reference's messages); failing to copy files or write the config is ours (-32603).
 There is no remote catalogue for an API-key user, so `forceRemoteSync` on a listing reports why
-instead of syncing, and featured plugins are none.
+instead of syncing; featured plugin ids are asked for anonymously (see `plugins.featured`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parley.plugins import catalog
-from parley.plugins.marketplace import MarketplaceError
+from parley.plugins.marketplace import CURATED_NAME, MarketplaceError
 from parley.plugins.store import PluginStoreError
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
@@ -43,11 +43,13 @@ async def plugin_list(session: ClientSession, raw: Any) -> Any:
     marketplaces, errors = catalog.list_marketplaces(
         session.server.config.codex_home, roots, home_dir()
     )
+    curated = any(entry["name"] == CURATED_NAME for entry in marketplaces)
+    featured = await session.server.featured_plugins.ids() if curated else []
     return {
         "marketplaces": marketplaces,
         "marketplaceLoadErrors": errors,
         "remoteSyncError": REMOTE_SYNC_UNAVAILABLE if params.force_remote_sync else None,
-        "featuredPluginIds": [],
+        "featuredPluginIds": featured,
     }
 
 
