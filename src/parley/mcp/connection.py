@@ -104,7 +104,7 @@ class McpConnection:
             await asyncio.wait_for(asyncio.shield(self._ready), self.config.startup_timeout_sec)
         except TimeoutError as exc:
             self.failure = startup_error(self.config, exc)
-            await self.close()
+            await self._abort()
             raise McpCallError(self.failure) from None
         except Exception as exc:
             self.failure = startup_error(self.config, exc)
@@ -118,6 +118,15 @@ class McpConnection:
         try:
             await asyncio.wait_for(asyncio.shield(owner), 5)
         except (TimeoutError, Exception):
+            owner.cancel()
+            with contextlib.suppress(BaseException):
+                await owner
+
+    async def _abort(self) -> None:
+        """Stop a connection that is still starting (it is not waiting for `close`)."""
+        self._stop.set()
+        owner = self._owner
+        if owner is not None and not owner.done():
             owner.cancel()
             with contextlib.suppress(BaseException):
                 await owner
