@@ -239,3 +239,23 @@ def plugin_mcp_servers(codex_home: Path, tree: dict[str, Any]) -> dict[str, Any]
             for name, raw in manifests.mcp_servers(manifest).items():
                 servers.setdefault(name, raw)
     return servers
+
+
+def plugin_skill_roots(codex_home: Path, tree: dict[str, Any]) -> list[tuple[str, Path]]:
+    """(plugin name, skills folder) of installed, enabled plugins."""
+    if not plugins_enabled(tree):
+        return []
+    store = PluginStore(codex_home)
+    roots = []
+    for key, enabled in configured(tree).items():
+        if not enabled:
+            continue
+        try:
+            plugin_id = PluginId.parse(key)
+        except PluginStoreError:
+            continue
+        root = store.active_root(plugin_id)
+        manifest = manifests.load_manifest(root) if root is not None else None
+        if manifest is not None and manifest.skills_dir is not None:
+            roots.append((plugin_id.plugin, manifest.skills_dir))
+    return roots
