@@ -9,7 +9,6 @@ are answered in the order they arrive and one slow thread never stalls another.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,6 +31,7 @@ from parley.rpc.connection import (
     RequestId,
     Response,
     RpcConnection,
+    encode,
 )
 from parley.rpc.errors import ClientError, InternalError, MethodNotFound, RpcError
 from parley.server.deferred import DeferredReply
@@ -40,9 +40,8 @@ from parley.server.platform_info import platform_family, platform_os, user_agent
 from parley.server.tasks import spawn
 from parley.skills.catalog import SkillCatalog
 from parley.skills.extension import SkillsExtension
-from parley.threads.ids import parse_thread_id
+from parley.threads.registry import ThreadRegistry
 from parley.threads.runtime import ThreadRuntime
-from parley.threads.store import ThreadStore
 from parley.tools.sandbox import check as sandbox_problem
 
 log = logging.getLogger(__name__)
@@ -52,12 +51,13 @@ class AppServer:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.auth = AuthStore(config.codex_home, config.provider.env_key or "OPENAI_API_KEY")
-        self.store = ThreadStore(config.codex_home)
-        self.threads: dict[str, ThreadRuntime] = {}
         self.sessions: list[ClientSession] = []
         self.mcp = McpHub(config.codex_home, self.broadcast)
         self.skills = SkillCatalog(config.codex_home, lambda: self.broadcast("skills/changed", {}))
         self.featured_plugins = FeaturedPlugins(config.codex_home)
+        self.threads = ThreadRegistry(
+            config, self.provider_settings, lambda: self.auth.api_key, on_loaded=self.equip
+        )
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
         self.featured_plugins.warm()  # as the reference does at start-up
@@ -76,17 +76,12 @@ class AppServer:
             request_max_retries=p.request_max_retries,
             stream_max_retries=p.stream_max_retries,
             name=p.name,
+            stream_idle_timeout_s=p.stream_idle_timeout_ms / 1000,
         )
 
     def thread(self, raw_id: str) -> ThreadRuntime:
-        try:
-            thread_id = parse_thread_id(raw_id)
-        except ValueError as exc:
-            raise ClientError(f"invalid thread id: {exc}") from None
-        thread = self.threads.get(thread_id)
-        if thread is None:
-            raise ClientError(f"thread not found: {raw_id}")
-        return thread
+        """A loaded thread by its client-supplied id (`thread not found` otherwise)."""
+        return self.threads.loaded(raw_id)
 
     def equip(self, thread: ThreadRuntime) -> None:
         """Give a new or loaded thread its MCP servers (connecting in the background) and its
@@ -97,23 +92,20 @@ class AppServer:
         self.skills.watch(thread.cwd)
 
     async def require_mcp_servers(self, thread: ThreadRuntime) -> None:
-        """Wait for the thread's required MCP servers; if any failed, the thread is dropped and
+        """Wait for the thread's required MCP servers; if any failed, the thread is unloaded and
         the request fails, naming them (as the reference fails thread/start and thread/resume)."""
         for extension in thread.extensions:
             if not isinstance(extension, ThreadMcp):
                 continue
             failures = await extension.required_failures()
             if failures:
-                self.threads.pop(thread.id, None)
-                await extension.close()
+                await self.threads.close(thread)
                 raise InternalError(
                     "required MCP servers failed to initialize: " + "; ".join(failures)
                 )
 
     async def shutdown(self) -> None:
-        for thread in list(self.threads.values()):
-            with contextlib.suppress(Exception):
-                await thread.close()
+        await self.threads.close_all()
         await self.mcp.close()
         await self.skills.close()
 
@@ -126,6 +118,8 @@ class ClientSession:
         self._write = write
         self.rpc = RpcConnection()
         self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
+        # What each waiting request asked, so a resuming client can be asked again.
+        self._asked: dict[RequestId, tuple[str, dict[str, Any]]] = {}
         # Actions to run once the current request's response is written (see after_response).
         self._after: list[Callable[[], None]] = []
         # Actions to run when the connection ends (see on_close).
@@ -155,11 +149,13 @@ class ClientSession:
         request_id, line = self.rpc.server_request(method, params)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
+        self._asked[request_id] = (method, params)
         self._write(line)
         try:
             return await future
         finally:
             self._waiting.pop(request_id, None)
+            self._asked.pop(request_id, None)
             self.rpc.forget(request_id)
             # Answered, or dropped because the turn ended: either way the client can close
             # whatever it showed for the request.
@@ -168,6 +164,13 @@ class ClientSession:
                 self.notify(
                     "serverRequest/resolved", {"threadId": thread_id, "requestId": request_id}
                 )
+
+    def replay_pending_requests(self, thread_id: str) -> None:
+        """Send again, with the same ids, the requests about `thread_id` still unanswered on
+        this connection (as the reference does for a client that resumes the thread)."""
+        for request_id, (method, params) in list(self._asked.items()):
+            if params.get("threadId") == thread_id and not self.closed:
+                self._write(encode({"id": request_id, "method": method, "params": params}))
 
     # ---- input -------------------------------------------------------------------------
     async def receive_line(self, line: bytes) -> None:
@@ -276,18 +279,17 @@ class ClientSession:
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(ConnectionError("client disconnected"))
-        for thread in list(self.server.threads.values()):
+        for thread in self.server.threads:
             was_subscribed = self in thread.subscribers
             thread.unsubscribe(self)
             if not thread.subscribers and thread.realtime is not None:
                 conversation = thread.realtime
                 thread.realtime = None
                 spawn(conversation.close_silently())
-            if was_subscribed and not thread.subscribers and thread.active is None:
+            if was_subscribed and not thread.subscribers and thread.is_idle:
                 # Its last client went away and nothing runs on it: unload it, as the
                 # reference does (thread/resume loads it again).
-                self.server.threads.pop(thread.id, None)
-                spawn(thread.close())
+                spawn(self.server.threads.close(thread))
         if self in self.server.sessions:
             self.server.sessions.remove(self)
 

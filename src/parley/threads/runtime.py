@@ -6,8 +6,9 @@ agent messages into progress and final outputs upstream). Turn lifecycle:
 
     idle --start--> running --(completed | failed | interrupted)--> idle
 
-One turn runs at a time; `turn/steer` and realtime calls made while it runs become steering
-input for it. Durable records are appended to the thread's log as things happen.
+(the table is `turn_state.py`). One turn runs at a time; `turn/steer` and realtime calls made
+while it runs become steering input for it. Everything the thread records goes to its rollout
+(`record.py`) as it happens.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ from parley.agent.turn import (
     run_turn,
 )
 from parley.rpc.errors import ClientError
+from parley.threads import rollout
 from parley.threads.ids import uuid7
-from parley.threads.store import StoredTurn, ThreadLog
+from parley.threads.record import ThreadRecord
+from parley.threads.store import git_to_wire, source_to_wire
+from parley.threads.turn_state import TurnEvent, TurnLifecycle, TurnPhase
 
 if TYPE_CHECKING:
     from parley.config import Config
@@ -54,8 +58,23 @@ REALTIME_ENDED_CONTEXT = (
 )
 
 
-# Thread metadata Parley keeps in its records but does not put in the wire `Thread` object.
-PRIVATE_META = frozenset({"model", "sandboxMode", "approvalPolicy", "archived"})
+@dataclass
+class ThreadInfo:
+    """What a thread is, beyond its settings: the fields of the wire `Thread` object."""
+
+    id: str
+    created_at: int
+    cwd: str
+    model_provider: str
+    cli_version: str
+    source: Any = "vscode"  # a rollout `SessionSource`
+    forked_from_id: str | None = None
+    preview: str = ""
+    ephemeral: bool = False
+    name: str | None = None
+    git: dict[str, Any] | None = None
+    agent_nickname: str | None = None
+    agent_role: str | None = None
 
 
 class ClientPeer(Protocol):
@@ -90,6 +109,7 @@ class ActiveTurn:
     id: str
     origin: str  # "client" | "realtime"
     started_at: int
+    started_monotonic: float = field(default_factory=time.monotonic)
     steering: list[list[dict[str, Any]]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
     interrupted: bool = False
@@ -108,61 +128,92 @@ class ThreadRuntime:
     def __init__(
         self,
         *,
-        meta: dict[str, Any],
+        info: ThreadInfo,
         settings: ThreadSettings,
         config: Config,
-        log_: ThreadLog | None,
+        record: ThreadRecord,
         api_key: Any,
-        history: list[dict[str, Any]] | None = None,
-        turns: list[StoredTurn] | None = None,
     ) -> None:
-        self.id: str = meta["id"]
-        self.meta = meta
+        self.id: str = info.id
+        self.info = info
         self.settings = settings
         self.config = config
-        self._log = log_
+        self.record = record
         self._api_key = api_key  # a callable returning the current key
-        self.history: list[dict[str, Any]] = list(history or [])
-        self.turns: list[StoredTurn] = list(turns or [])
         self.subscribers: list[ClientPeer] = []
         self.status: dict[str, Any] = {"type": "idle"}
+        # The newest turn (running, or interrupted and winding down) and the thread's phase.
         self.active: ActiveTurn | None = None
+        self.lifecycle = TurnLifecycle()
         self.realtime: RealtimeConversation | None = None
         self._realtime_ended_pending = False
         # Delegated turns are numbered on from the ones this thread already had.
-        self._auto_turns = sum(1 for t in self.turns if t.id.startswith("auto-compact-"))
+        self._auto_turns = sum(
+            1 for t in record.builder.snapshot() if str(t["id"]).startswith("auto-compact-")
+        )
         # Token totals and session-wide approvals carry over from turn to turn.
         self.agent_state = AgentSessionState()
         # Tools from outside the agent (MCP servers, skills), attached by the server.
         self.extensions: list[TurnExtension] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        # Record commands and errors in the rollout too (`persistExtendedHistory`).
+        self.persist_extended = record.extended
 
     # ---- wire objects ------------------------------------------------------------------
     @property
     def cwd(self) -> Path:
         return self.settings.cwd
 
-    def wire(self, include_turns: bool = False) -> dict[str, Any]:
-        thread = {k: v for k, v in self.meta.items() if k not in PRIVATE_META}
-        thread["status"] = dict(self.status)
-        thread["turns"] = [self._turn_wire(t) for t in self.turns] if include_turns else []
-        thread["sessionId"] = self.id
-        return thread
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """The model-visible history (Responses input items) the next turn continues from."""
+        return self.record.history
 
-    @staticmethod
-    def _turn_wire(turn: StoredTurn) -> dict[str, Any]:
-        duration = None
-        if turn.started_at is not None and turn.completed_at is not None:
-            duration = (turn.completed_at - turn.started_at) * 1000
+    @property
+    def path(self) -> Path | None:
+        return self.record.path
+
+    def turns(self) -> list[dict[str, Any]]:
+        """The thread's turns as the rollout rebuilds them (the running one last). A turn the
+        file leaves open while nothing runs here ended without a word: it was interrupted."""
+        turns = self.record.builder.snapshot()
+        if not self.is_running:
+            for turn in turns:
+                if turn["status"] == "inProgress":
+                    turn["status"] = "interrupted"
+        return turns
+
+    def wire(self, include_turns: bool = False) -> dict[str, Any]:
+        info = self.info
+        path = self.record.path
         return {
-            "id": turn.id,
-            "items": list(turn.items),
-            "status": turn.status,
-            "error": turn.error,
-            "startedAt": turn.started_at,
-            "completedAt": turn.completed_at,
-            "durationMs": duration,
+            "id": info.id,
+            "forkedFromId": info.forked_from_id,
+            "preview": info.preview,
+            "ephemeral": info.ephemeral,
+            "modelProvider": info.model_provider,
+            "createdAt": info.created_at,
+            "updatedAt": self.record.updated_at(info.created_at),
+            "status": dict(self.status),
+            "path": str(path) if path is not None else None,
+            "cwd": info.cwd,
+            "cliVersion": info.cli_version,
+            "source": source_to_wire(info.source),
+            "agentNickname": info.agent_nickname,
+            "agentRole": info.agent_role,
+            "gitInfo": git_to_wire(info.git),
+            "name": info.name,
+            "turns": self.turns() if include_turns else [],
+            "sessionId": self.id,
         }
+
+    @property
+    def is_running(self) -> bool:
+        return self.lifecycle.phase is TurnPhase.RUNNING
+
+    @property
+    def is_idle(self) -> bool:
+        return self.lifecycle.phase is TurnPhase.IDLE
 
     # ---- fan-out -----------------------------------------------------------------------
     def subscribe(self, peer: ClientPeer) -> None:
@@ -193,13 +244,6 @@ class ThreadRuntime:
         self.status = status
         self.emit("thread/status/changed", {"threadId": self.id, "status": dict(status)})
 
-    def _record(self, record: dict[str, Any]) -> None:
-        if self._log is not None:
-            try:
-                self._log.append(record)
-            except OSError as exc:
-                log.error("thread %s: cannot write its record: %s", self.id, exc)
-
     async def request_client(self, method: str, params: dict[str, Any]) -> Any:
         """Ask the thread's clients in turn until one answers (one may have just gone away)."""
         for peer in list(self.subscribers):
@@ -210,22 +254,22 @@ class ThreadRuntime:
         raise ConnectionError("no client is connected to answer the request")
 
     def remember_settings(self) -> None:
-        """Record changed settings so a resumed thread keeps them."""
-        s = self.settings
-        fields = {
-            "model": s.model,
-            "sandboxMode": s.sandbox_mode,
-            "approvalPolicy": s.approval_policy,
-            "cwd": str(s.cwd),
-        }
-        self.update_meta(fields)
+        """Settings changed by `turn/start` are recorded with that turn's `turn_context`."""
 
-    def update_meta(self, fields: dict[str, Any]) -> None:
-        """Change thread metadata and record the change durably (only what really changed)."""
-        changed = {k: v for k, v in fields.items() if self.meta.get(k) != v}
-        if changed:
-            self.meta.update(changed)
-            self._record({"type": "meta_update", "fields": changed})
+    def _turn_context(self, turn_id: str) -> rollout.RolloutLine:
+        s = self.settings
+        return rollout.turn_context_line(
+            rollout.TurnContext(
+                turn_id=turn_id,
+                cwd=str(s.cwd),
+                approval_policy=s.approval_policy,
+                sandbox_mode=s.sandbox_mode,
+                network_access=s.network_access,
+                model=s.model,
+                developer_instructions=s.developer_instructions,
+                realtime_active=self.realtime is not None and self.realtime.is_running,
+            )
+        )
 
     # ---- turns -------------------------------------------------------------------------
     def originator(self) -> tuple[str, str]:
@@ -256,9 +300,17 @@ class ThreadRuntime:
             developer_context=tuple(developer),
             originator=name,
             user_agent=agent,
-            shell_environment=self.config.shell_environment_policy,
-            codex_home=self.config.codex_home,
+            **self._command_settings(),
         )
+
+    def _command_settings(self) -> dict[str, Any]:
+        """The config that shapes the agent's commands (none in unit tests without a config)."""
+        if self.config is None:
+            return {}
+        return {
+            "shell_environment": self.config.shell_environment_policy,
+            "codex_home": self.config.codex_home,
+        }
 
     def start_turn(
         self,
@@ -268,11 +320,12 @@ class ThreadRuntime:
         turn_id: str | None = None,
     ) -> dict[str, Any]:
         previous = self.active
-        if previous is not None and not previous.interrupted:
+        if self.is_running and previous is not None:
             # As the reference: input for a busy thread joins the running turn (it reaches the
             # turn's next model request), and the client gets that turn back.
             self.steer(user_input, expected_turn_id=None)
             return self._running_turn_wire(previous)
+        self.lifecycle.apply(TurnEvent.START)
         turn = ActiveTurn(id=turn_id or uuid7(), origin=origin, started_at=_now())
         self.active = turn
         # An interrupted turn may still be winding down: the new one starts after it ended.
@@ -302,7 +355,7 @@ class ThreadRuntime:
 
     def steer(self, user_input: list[dict[str, Any]], expected_turn_id: str | None) -> str:
         turn = self.active
-        if turn is None or turn.interrupted:
+        if not self.is_running or turn is None:
             raise ClientError("no active turn to steer")
         if expected_turn_id is not None and expected_turn_id != turn.id:
             raise ClientError(f"expected active turn id `{expected_turn_id}` but found `{turn.id}`")
@@ -318,6 +371,7 @@ class ThreadRuntime:
         if turn is None or turn.id != turn_id:
             running = f"the running turn is `{turn.id}`" if turn else "no turn is running"
             raise ClientError(f"turn `{turn_id}` is not running on thread {self.id}; {running}")
+        self.lifecycle.apply(TurnEvent.INTERRUPT)
         turn.interrupted = True
         if turn.task is not None:
             turn.task.cancel()
@@ -325,7 +379,7 @@ class ThreadRuntime:
     def delegate(self, text: str) -> None:
         """A realtime call or handoff: steer the running turn, else start a delegated one."""
         user_input = [{"type": "text", "text": text, "text_elements": []}]
-        if self.active is not None and not self.active.interrupted:
+        if self.is_running and self.active is not None:
             self.active.steering.append(user_input)
             return
         self._auto_turns += 1
@@ -350,16 +404,15 @@ class ThreadRuntime:
                 if task is not None:
                     task.uncancel()
                 await asyncio.wait([after])
-        stored = StoredTurn(id=turn.id, started_at=turn.started_at)
-        self.turns.append(stored)
-        self._record({"type": "turn_started", "turnId": turn.id, "startedAt": turn.started_at})
+        self.record.materialize()
+        self.record.append(
+            rollout.task_started(turn.id, turn.started_at), self._turn_context(turn.id)
+        )
         self.set_status({"type": "active", "activeFlags": []})
         self.emit("turn/started", {"threadId": self.id, "turn": self._running_turn_wire(turn)})
-        if not self.meta.get("preview"):
-            preview = text_of(user_input)
-            if preview:
-                self.update_meta({"preview": preview[:200]})
-        io = _TurnIO(self, turn, stored)
+        if not self.info.preview:
+            self.info.preview = text_of(user_input)
+        io = _TurnIO(self, turn)
         try:
             if turn.interrupted:  # interrupted while it waited for the turn before it
                 raise asyncio.CancelledError
@@ -372,8 +425,7 @@ class ThreadRuntime:
                 result = await run_turn(io, self._turn_settings(), leftover)
         except asyncio.CancelledError:
             if not turn.interrupted:
-                if self.active is turn:
-                    self.active = None
+                self._ended(turn)
                 raise
             result = TurnResult(status="interrupted", error=None, last_agent_message=None)
         except Exception as exc:  # a bug in the agent loop must not take the server down
@@ -389,22 +441,17 @@ class ThreadRuntime:
             )
         if turn.interrupted and result.status != "interrupted":
             result = TurnResult(status="interrupted", error=None, last_agent_message=None)
-        if self.active is turn:
-            self.active = None
+        self._ended(turn)
         completed_at = _now()
-        self.update_meta({"updatedAt": completed_at})
-        stored.status = result.status
-        stored.error = result.error
-        stored.completed_at = completed_at
-        self._record(
-            {
-                "type": "turn_completed",
-                "turnId": turn.id,
-                "status": result.status,
-                "error": result.error,
-                "completedAt": completed_at,
-            }
-        )
+        duration_ms = max(int((time.monotonic() - turn.started_monotonic) * 1000), 0)
+        if result.status == "interrupted":
+            self.record.append(rollout.turn_aborted(turn.id, completed_at, duration_ms))
+        else:
+            if result.status == "failed" and result.error is not None:
+                self.record.append(rollout.error_event(result.error))
+            self.record.append(
+                rollout.task_complete(turn.id, result.last_agent_message, completed_at, duration_ms)
+            )
         if result.status == "failed" and result.error is not None:
             self.set_status({"type": "systemError"})
             self.emit(
@@ -418,10 +465,22 @@ class ThreadRuntime:
             )
         else:
             self.set_status({"type": "idle"})
-        self.emit(
-            "turn/completed",
-            {"threadId": self.id, "turn": self._turn_wire(stored) | {"items": []}},
-        )
+        wire_turn: dict[str, Any] = {
+            "id": turn.id,
+            "items": [],
+            "status": result.status,
+            "error": result.error,
+            "startedAt": turn.started_at,
+            "completedAt": completed_at,
+            "durationMs": duration_ms,
+        }
+        self.emit("turn/completed", {"threadId": self.id, "turn": wire_turn})
+
+    def _ended(self, turn: ActiveTurn) -> None:
+        """A turn's task is finishing; the thread goes idle unless a newer turn took over."""
+        if self.active is turn:
+            self.active = None
+            self.lifecycle.apply(TurnEvent.END)
 
     # ---- realtime ----------------------------------------------------------------------
     def attach_realtime(self, conversation: RealtimeConversation) -> None:
@@ -432,10 +491,10 @@ class ThreadRuntime:
 
     def prior_turns(self) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []
-        for turn in self.turns:
+        for turn in self.turns():
             user = ""
             assistant = ""
-            for item in turn.items:
+            for item in turn["items"]:
                 if item.get("type") == "userMessage":
                     user = text_of(item.get("content", []))
                 elif item.get("type") == "agentMessage":
@@ -449,39 +508,58 @@ class ThreadRuntime:
         if self.realtime is not None:
             with contextlib.suppress(Exception):
                 await self.realtime.close_silently()
-        if self.active is not None and self.active.task is not None:
+        if self.is_running and self.active is not None:
+            self.lifecycle.apply(TurnEvent.INTERRUPT)
             self.active.interrupted = True
-            self.active.task.cancel()
+            if self.active.task is not None:
+                self.active.task.cancel()
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
         for extension in self.extensions:
             with contextlib.suppress(Exception):
                 await extension.close()
-        if self._log is not None:
-            self._log.close()
 
 
 class _TurnIO:
     """The agent loop's view of the thread (the seam between agent and thread layers)."""
 
-    def __init__(self, thread: ThreadRuntime, turn: ActiveTurn, stored: StoredTurn) -> None:
+    def __init__(self, thread: ThreadRuntime, turn: ActiveTurn) -> None:
         self._thread = thread
         self._turn = turn
-        self._stored = stored
+        self._extended = thread.persist_extended
         self._prior = list(thread.history)
         self.agent_state = thread.agent_state
         self.extensions = thread.extensions
         self.thread_id = thread.id
         self.turn_id = turn.id
+        self._attempt_items: list[dict[str, Any]] | None = None
 
     def emit(self, method: str, params: dict[str, Any]) -> None:
         if method == "item/completed":
             item = params.get("item")
             if isinstance(item, dict):
-                self._stored.items.append(item)
-                self._thread._record({"type": "thread_item", "turnId": self.turn_id, "item": item})
+                if self._attempt_items is not None:
+                    self._attempt_items.append(item)
+                else:
+                    self._store_item(item)
         self._thread.emit(method, params)
+
+    def _store_item(self, item: dict[str, Any]) -> None:
+        lines = rollout.events_for_item(item, self.turn_id, extended=self._extended)
+        self._thread.record.append(*lines)
+
+    def attempt_started(self) -> None:
+        """A model stream starts: the items it completes are kept only if it completes."""
+        self._attempt_items = []
+
+    def attempt_finished(self, completed: bool) -> None:
+        """Store the attempt's items, or forget them when the stream broke and is retried
+        (the model's history never gets them, so the turn and the rollout must not either)."""
+        items, self._attempt_items = self._attempt_items or [], None
+        if completed:
+            for item in items:
+                self._store_item(item)
 
     async def request_client(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         result = await self._thread.request_client(method, params)
@@ -495,8 +573,7 @@ class _TurnIO:
         self._prior = list(self._thread.history)
 
     def record(self, item: dict[str, Any]) -> None:
-        self._thread.history.append(item)
-        self._thread._record({"type": "history_item", "item": item})
+        self._thread.record.append(rollout.response_item_line(item))
 
     def take_steering(self) -> list[list[dict[str, Any]]]:
         pending = self._turn.steering[:]

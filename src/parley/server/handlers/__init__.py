@@ -29,6 +29,12 @@ from parley.server.handlers.fs import (
     fs_watch,
     fs_write_file,
 )
+from parley.server.handlers.fuzzy_search import (
+    fuzzy_file_search,
+    fuzzy_session_start,
+    fuzzy_session_stop,
+    fuzzy_session_update,
+)
 from parley.server.handlers.mcp import (
     mcp_resource_read,
     mcp_server_oauth_login,
@@ -52,11 +58,14 @@ from parley.server.handlers.realtime import (
 from parley.server.handlers.skills import skills_config_write, skills_list
 from parley.server.handlers.threads import (
     thread_archive,
+    thread_fork,
     thread_list,
     thread_loaded_list,
+    thread_metadata_update,
     thread_name_set,
     thread_read,
     thread_resume,
+    thread_rollback,
     thread_start,
     thread_unarchive,
     thread_unsubscribe,
@@ -91,6 +100,9 @@ HANDLERS: dict[str, Handler] = {
     "thread/unarchive": thread_unarchive,
     "thread/unsubscribe": thread_unsubscribe,
     "thread/loaded/list": thread_loaded_list,
+    "thread/fork": thread_fork,
+    "thread/rollback": thread_rollback,
+    "thread/metadata/update": thread_metadata_update,
     "command/exec": command_exec,
     "command/exec/write": command_exec_write,
     "command/exec/resize": command_exec_resize,
@@ -104,6 +116,10 @@ HANDLERS: dict[str, Handler] = {
     "fs/copy": fs_copy,
     "fs/watch": fs_watch,
     "fs/unwatch": fs_unwatch,
+    "fuzzyFileSearch": fuzzy_file_search,
+    "fuzzyFileSearch/sessionStart": fuzzy_session_start,
+    "fuzzyFileSearch/sessionUpdate": fuzzy_session_update,
+    "fuzzyFileSearch/sessionStop": fuzzy_session_stop,
     "mcpServerStatus/list": mcp_server_status_list,
     "mcpServer/resource/read": mcp_resource_read,
     "config/mcpServer/reload": mcp_server_reload,
