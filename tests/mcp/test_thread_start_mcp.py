@@ -11,6 +11,7 @@ from pathlib import Path
 
 from support.app_server import AppServerProcess
 from support.mock_responses import MockResponsesServer
+from support.sse import ev_assistant_message, ev_completed, ev_response_created, sse
 
 DEFAULT_READ_TIMEOUT = 10.0
 BROKEN_MCP_TRANSPORT = 'command = "/bin/sh"\nargs = ["-c", "exit 1"]'
@@ -80,13 +81,21 @@ async def test_thread_resume_fails_when_required_mcp_server_fails_to_initialize(
     codex_home: Path,
 ) -> None:
     """thread/resume of a stored thread fails the same way once a required server is broken."""
-    async with MockResponsesServer([]) as server:
+    answer = sse([ev_response_created("r"), ev_assistant_message("m", "Done"), ev_completed("r")])
+    async with MockResponsesServer([answer]) as server:
         (codex_home / "config.toml").write_text(
             config_with_broken_mcp(server.uri, "later", required=False)
         )
         async with AppServerProcess(codex_home) as mcp:
             await mcp.initialize()
+            await mcp.login_with_api_key("sk-test")
             thread = await mcp.start_thread({})
+            # A thread is stored once it has a turn.
+            await mcp.request(
+                "turn/start",
+                {"threadId": thread["id"], "input": [{"type": "text", "text": "hi"}]},
+            )
+            await mcp.read_notification("turn/completed")
         (codex_home / "config.toml").write_text(
             config_with_broken_mcp(server.uri, "required_broken", required=True)
         )
