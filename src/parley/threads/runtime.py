@@ -516,6 +516,9 @@ class ThreadRuntime:
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
+        for extension in self.extensions:
+            with contextlib.suppress(Exception):
+                await extension.close()
 
 
 class _TurnIO:

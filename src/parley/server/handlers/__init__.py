@@ -6,6 +6,11 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from parley.server.handlers.account import account_logout, account_read, login_start
+from parley.server.handlers.apps import (
+    app_list,
+    thread_decrement_elicitation,
+    thread_increment_elicitation,
+)
 from parley.server.handlers.command_exec import (
     command_exec,
     command_exec_resize,
@@ -37,6 +42,12 @@ from parley.server.handlers.mcp import (
     mcp_server_status_list,
 )
 from parley.server.handlers.models import model_list
+from parley.server.handlers.plugins import (
+    plugin_install,
+    plugin_list,
+    plugin_read,
+    plugin_uninstall,
+)
 from parley.server.handlers.realtime import (
     realtime_append_audio,
     realtime_append_text,
@@ -115,5 +126,12 @@ HANDLERS: dict[str, Handler] = {
     "mcpServer/oauth/login": mcp_server_oauth_login,
     "skills/list": skills_list,
     "skills/config/write": skills_config_write,
+    "plugin/list": plugin_list,
+    "plugin/read": plugin_read,
+    "plugin/install": plugin_install,
+    "plugin/uninstall": plugin_uninstall,
+    "app/list": app_list,
+    "thread/increment_elicitation": thread_increment_elicitation,
+    "thread/decrement_elicitation": thread_decrement_elicitation,
 }
 NO_PARAMS_OK = frozenset({"account/logout", "config/mcpServer/reload"})
