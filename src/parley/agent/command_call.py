@@ -25,6 +25,7 @@ from parley.agent.approval import (
     plan_exec,
 )
 from parley.agent.notifier import TurnNotifier
+from parley.agent.tools.base import CallOutcome, SessionGrants
 from parley.tools.sandbox import SandboxMode, SandboxPolicy, check
 from parley.tools.shell import (
     CommandResult,
@@ -56,19 +57,6 @@ class ApprovalChannel(Protocol):
     turn_id: str
 
     async def request_client(self, method: str, params: dict[str, Any]) -> dict[str, Any]: ...
-
-
-@dataclass
-class SessionApprovals:
-    """Commands the user approved "for this session" (kept per thread by the thread layer)."""
-
-    commands: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class CallOutcome:
-    output: str  # the function_call_output text for the model
-    cancel_turn: bool = False  # the user answered `cancel`: end the turn as interrupted
 
 
 @dataclass
@@ -110,7 +98,7 @@ class CommandCallRunner:
         cwd: Path,
         sandbox: SandboxPolicy,
         approval_policy: ApprovalPolicy,
-        approvals: SessionApprovals,
+        approvals: SessionGrants,
     ) -> None:
         self._channel = channel
         self._notifier = notifier

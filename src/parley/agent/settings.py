@@ -35,3 +35,4 @@ class TurnSettings:
     developer_context: tuple[str, ...] = ()  # extra developer message parts
     originator: str = "parley"  # client name, sent as the `originator` header
     user_agent: str = "parley"
+    features: frozenset[str] = frozenset()  # enabled feature flags (config [features])

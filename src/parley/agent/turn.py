@@ -29,15 +29,16 @@ from typing import Any, Protocol
 import orjson
 
 from parley.agent.approval import ApprovalPolicy
-from parley.agent.command_call import CallOutcome, CommandCallRunner, SessionApprovals
 from parley.agent.notifier import TurnNotifier
 from parley.agent.prompt import BASE_INSTRUCTIONS, developer_message, environment_message
 from parley.agent.prompt import user_message as build_user_message
 from parley.agent.response_events import FunctionCall, ResponseOutcome, ResponseTranslator
 from parley.agent.responses import ResponsesClient, StreamInterrupted, UpstreamError
 from parley.agent.settings import ProviderSettings, TurnSettings
+from parley.agent.tools.base import CallOutcome, Output, SessionGrants, ToolCall, ToolContext
+from parley.agent.tools.registry import ToolBox, turn_tools
 from parley.tools.sandbox import SandboxPolicy
-from parley.tools.shell import SHELL_TOOL_NAME, shell_tool_spec, user_shell
+from parley.tools.shell import user_shell
 
 __all__ = [
     "AgentSessionState",
@@ -98,7 +99,7 @@ class AgentSessionState:
     """Per-thread state the engine keeps across turns (see the module docstring)."""
 
     token_total: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_USAGE_FIELDS, 0))
-    approvals: SessionApprovals = field(default_factory=SessionApprovals)
+    approvals: SessionGrants = field(default_factory=SessionGrants)
 
 
 def usage_breakdown(usage: dict[str, Any]) -> dict[str, int]:
@@ -150,14 +151,15 @@ class TurnEngine:
         self._sandbox = SandboxPolicy.for_turn(
             settings.sandbox_mode, settings.cwd, settings.network_access
         )
-        self._commands = CommandCallRunner(
-            io,
-            self._notifier,
-            cwd=settings.cwd,
+        self.tool_context = ToolContext(
+            channel=io,
+            notifier=self._notifier,
+            settings=settings,
             sandbox=self._sandbox,
             approval_policy=self._approval_policy,
-            approvals=self._state.approvals,
+            grants=self._state.approvals,
         )
+        self.tools = ToolBox(turn_tools(self.tool_context))
 
     # ---- the loop ----------------------------------------------------------------------
     async def run(self, user_input: list[dict[str, Any]]) -> TurnResult:
@@ -235,27 +237,29 @@ class TurnEngine:
                 outcome = await self._run_call(call)
             except asyncio.CancelledError:
                 for pending in calls[index:]:
-                    self._record_output(pending.call_id, ABORTED_OUTPUT)
+                    self._record_output(pending, CallOutcome(ABORTED_OUTPUT))
                 raise
-            self._record_output(call.call_id, outcome.output)
+            self._record_output(call, outcome)
             if outcome.cancel_turn:
                 for pending in calls[index + 1 :]:
-                    self._record_output(pending.call_id, ABORTED_OUTPUT)
+                    self._record_output(pending, CallOutcome(ABORTED_OUTPUT))
                 return True
         return False
 
     async def _run_call(self, call: FunctionCall) -> CallOutcome:
-        if call.name == SHELL_TOOL_NAME:
-            return await self._commands.run(call.call_id, call.arguments)
-        return CallOutcome(f"unsupported call: {call.name}")
+        return await self.tools.run(
+            ToolCall(call.call_id, call.name, call.arguments, custom=call.custom)
+        )
 
     # ---- history -----------------------------------------------------------------------
     def _record(self, item: dict[str, Any]) -> None:
         self._turn_items.append(item)
         self._io.record(item)
 
-    def _record_output(self, call_id: str, output: str) -> None:
-        self._record({"type": "function_call_output", "call_id": call_id, "output": output})
+    def _record_output(self, call: FunctionCall, outcome: CallOutcome) -> None:
+        kind = "custom_tool_call_output" if call.custom else "function_call_output"
+        output: Output = outcome.output
+        self._record({"type": kind, "call_id": call.call_id, "output": output})
 
     def _add_user_input(self, user_input: list[dict[str, Any]]) -> None:
         item = {"type": "userMessage", "id": str(uuid.uuid4()), "content": list(user_input)}
@@ -286,12 +290,11 @@ class TurnEngine:
             developer_message(settings, self._sandbox.writable_roots),
             environment_message(settings.cwd, self._shell),
         ]
-        allow_escalation = self._approval_policy is ApprovalPolicy.ON_REQUEST
         return {
             "model": settings.model,
             "instructions": settings.base_instructions or BASE_INSTRUCTIONS,
             "input": [*prefix, *self._prior, *self._turn_items],
-            "tools": [shell_tool_spec(allow_escalation=allow_escalation)],
+            "tools": self.tools.specs(),
             "tool_choice": "auto",
             "parallel_tool_calls": False,
             "reasoning": None,

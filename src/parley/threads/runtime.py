@@ -253,6 +253,7 @@ class ThreadRuntime:
             developer_context=tuple(developer),
             originator=name,
             user_agent=agent,
+            features=self.config.features,
         )
 
     def start_turn(

@@ -1,0 +1,37 @@
+"""The list of tools one turn offers the model, and dispatch of the model's calls by name.
+
+`turn_tools(context)` returns the built-in tools for the turn's settings; other tool sources
+(client-defined dynamic tools, MCP servers) append their own `AgentTool` objects to the list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from parley.agent.tools.apply_patch import FREEFORM_FEATURE, ApplyPatchTool
+from parley.agent.tools.base import AgentTool, CallOutcome, ToolCall, ToolContext
+from parley.agent.tools.shell_command import ShellCommandTool
+from parley.agent.tools.update_plan import UpdatePlanTool
+
+
+def turn_tools(context: ToolContext) -> list[AgentTool]:
+    features = context.settings.features
+    patches = ApplyPatchTool(context, freeform=FREEFORM_FEATURE in features)
+    return [ShellCommandTool(context, patches), UpdatePlanTool(context), patches]
+
+
+class ToolBox:
+    """A turn's tools: their specs for the request and the call dispatch."""
+
+    def __init__(self, tools: Sequence[AgentTool]) -> None:
+        self.tools = list(tools)
+
+    def specs(self) -> list[dict[str, Any]]:
+        return [spec for tool in self.tools if (spec := tool.spec()) is not None]
+
+    async def run(self, call: ToolCall) -> CallOutcome:
+        for tool in self.tools:
+            if tool.name == call.name:
+                return await tool.run(call)
+        return CallOutcome(f"unsupported call: {call.name}")
