@@ -18,54 +18,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from support.agent_steps import create_config_toml, text_input, wait_for_item
 from support.app_server import SpawnAppServer
 from support.mock_responses import MockResponsesServer, create_final_assistant_message_sse_response
 from support.sse import create_apply_patch_sse_response
 
 Json = Any
-
-
-def create_config_toml(
-    codex_home: Path,
-    server_uri: str,
-    approval_policy: str,
-    feature_flags: dict[str, bool] | None = None,
-    sandbox_mode: str = "read-only",
-) -> None:
-    """The upstream file's own config helper (`create_config_toml_with_sandbox`)."""
-    features = "\n".join(f"{key} = {str(on).lower()}" for key, on in (feature_flags or {}).items())
-    (codex_home / "config.toml").write_text(
-        f"""
-model = "mock-model"
-approval_policy = "{approval_policy}"
-sandbox_mode = "{sandbox_mode}"
-
-model_provider = "mock_provider"
-
-[features]
-{features}
-
-[model_providers.mock_provider]
-name = "Mock provider for test"
-base_url = "{server_uri}/v1"
-wire_api = "responses"
-request_max_retries = 0
-stream_max_retries = 0
-""",
-        encoding="utf-8",
-    )
-
-
-def text_input(text: str) -> list[Json]:
-    return [{"type": "text", "text": text, "text_elements": []}]
-
-
-async def wait_for_item(server: Any, method: str, kind: str) -> Json:
-    """The first `item/started` / `item/completed` whose item is of type `kind`."""
-    while True:
-        params = await server.read_notification(method)
-        if params["item"]["type"] == kind:
-            return params["item"]
 
 
 def _index(messages: list[Json], predicate: Any) -> int:
@@ -247,3 +205,64 @@ async def test_turn_start_file_change_approval_decline_v2(
     assert completed["status"] == "declined"
     await mcp.read_notification("turn/completed")
     assert not readme.exists(), "declined patch should not be applied"
+
+
+# ---- input size ---------------------------------------------------------------------------
+
+MAX_USER_INPUT_TEXT_CHARS = 1 << 20
+INVALID_PARAMS_ERROR_CODE = -32602
+INPUT_TOO_LARGE_ERROR_CODE = "input_too_large"
+
+
+async def test_turn_start_accepts_text_at_limit_with_mention_item(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """Text exactly at the limit, plus a mention, starts a turn that completes."""
+    responses_server.push(create_final_assistant_message_sse_response("Done"))
+    create_config_toml(codex_home, responses_server.uri, "never", {"personality": True})
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "mock-model"})
+    result = await mcp.request(
+        "turn/start",
+        {
+            "threadId": thread["id"],
+            "input": [
+                {"type": "text", "text": "x" * MAX_USER_INPUT_TEXT_CHARS, "text_elements": []},
+                {"type": "mention", "name": "Demo App", "path": "app://demo-app"},
+            ],
+        },
+    )
+    assert result["turn"]["status"] == "inProgress"
+    await mcp.read_notification("turn/completed")
+
+
+async def test_turn_start_rejects_combined_oversized_text_input(
+    codex_home: Path, spawn_app_server: SpawnAppServer
+) -> None:
+    """Text parts that together exceed the limit are refused (-32602) and no turn starts."""
+    create_config_toml(codex_home, "http://localhost/unused", "never", {"personality": True})
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "mock-model"})
+    first = "x" * (MAX_USER_INPUT_TEXT_CHARS // 2)
+    second = "y" * (MAX_USER_INPUT_TEXT_CHARS // 2 + 1)
+    error = await mcp.request_error(
+        "turn/start",
+        {
+            "threadId": thread["id"],
+            "input": [
+                {"type": "text", "text": first, "text_elements": []},
+                {"type": "text", "text": second, "text_elements": []},
+            ],
+        },
+    )
+    assert error["code"] == INVALID_PARAMS_ERROR_CODE
+    assert error["message"] == (
+        f"Input exceeds the maximum length of {MAX_USER_INPUT_TEXT_CHARS} characters."
+    )
+    data = error["data"]
+    assert data["input_error_code"] == INPUT_TOO_LARGE_ERROR_CODE
+    assert data["max_chars"] == MAX_USER_INPUT_TEXT_CHARS
+    assert data["actual_chars"] == len(first) + len(second)
+    await mcp.expect_no_notification("turn/started", within=0.25)

@@ -11,6 +11,7 @@ from typing import Any
 
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 
 
@@ -35,6 +36,12 @@ class ClientError(RpcError):
     """The client sent something wrong: bad params, unknown thread, a gate not passed."""
 
     code = INVALID_REQUEST
+
+
+class InvalidParams(RpcError):
+    """Params the reference rejects with -32602 (e.g. user input over the size limit)."""
+
+    code = INVALID_PARAMS
 
 
 class MethodNotFound(RpcError):

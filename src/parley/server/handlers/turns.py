@@ -7,12 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
-from parley.rpc.errors import ClientError
+from parley.rpc.errors import ClientError, InvalidParams
 from parley.server.handlers.wire import dump, enum_value
 from parley.threads.runtime import ThreadRuntime
 
 if TYPE_CHECKING:
     from parley.server.session import ClientSession
+
+
+# The most text (in characters, all text parts together) one turn/start or turn/steer may carry.
+MAX_USER_INPUT_TEXT_CHARS = 1 << 20
+INPUT_TOO_LARGE_ERROR_CODE = "input_too_large"
 
 
 def _input_list(params: Any) -> list[dict[str, Any]]:
@@ -22,7 +27,21 @@ def _input_list(params: Any) -> list[dict[str, Any]]:
     for item in items:
         if item.get("type") == "text":
             item.setdefault("text_elements", [])
+    _check_input_size(items)
     return items
+
+
+def _check_input_size(items: list[dict[str, Any]]) -> None:
+    actual = sum(len(str(i.get("text", ""))) for i in items if i.get("type") == "text")
+    if actual > MAX_USER_INPUT_TEXT_CHARS:
+        raise InvalidParams(
+            f"Input exceeds the maximum length of {MAX_USER_INPUT_TEXT_CHARS} characters.",
+            {
+                "input_error_code": INPUT_TOO_LARGE_ERROR_CODE,
+                "max_chars": MAX_USER_INPUT_TEXT_CHARS,
+                "actual_chars": actual,
+            },
+        )
 
 
 async def turn_start(session: ClientSession, raw: Any) -> Any:
