@@ -19,6 +19,7 @@ from parley.tools.sandbox import SandboxMode, SandboxPolicy
 
 
 def write_config(codex_home: Path, uri: str, sandbox: str) -> None:
+    codex_home.mkdir(exist_ok=True)
     (codex_home / "config.toml").write_text(
         f'model = "mock-model"\napproval_policy = "never"\nsandbox_mode = "{sandbox}"\n'
         'model_provider = "mock"\n\n[model_providers.mock]\nname = "mock"\n'
@@ -41,7 +42,6 @@ async def run_patch(
         create_apply_patch_sse_response(patch, "call-1"),
         create_final_assistant_message_sse_response("done"),
     )
-    codex_home.mkdir(exist_ok=True)
     write_config(codex_home, server.uri, sandbox)
     app = await spawn(codex_home=codex_home)
     await app.initialize()

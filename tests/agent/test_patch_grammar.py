@@ -91,7 +91,7 @@ def test_pure_addition_goes_at_the_end_and_newline_is_added(tmp_path: Path) -> N
 def test_missing_context_is_reported_and_nothing_written(tmp_path: Path) -> None:
     """Lines that are not in the file make the plan fail before anything is written."""
     (tmp_path / "f.txt").write_text("one\n")
-    with pytest.raises(PatchError, match="cannot find these lines in f.txt"):
+    with pytest.raises(PatchError, match=r"cannot find these lines in f\.txt"):
         plan_changes(
             parse_patch("*** Begin Patch\n*** Update File: f.txt\n-two\n+three\n*** End Patch"),
             tmp_path,
