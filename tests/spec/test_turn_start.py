@@ -18,10 +18,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from support.agent_steps import create_config_toml, text_input, wait_for_item
+from support.agent_steps import (
+    assistant_turn,
+    create_config_toml,
+    message_input_texts,
+    start_turn,
+    text_input,
+    wait_for_item,
+)
 from support.app_server import SpawnAppServer
 from support.mock_responses import MockResponsesServer, create_final_assistant_message_sse_response
 from support.sse import create_apply_patch_sse_response
+
+from parley.agent.turn_options import CollaborationMode, mode_instructions, personality_instructions
 
 Json = Any
 
@@ -266,3 +275,90 @@ async def test_turn_start_rejects_combined_oversized_text_input(
     assert data["max_chars"] == MAX_USER_INPUT_TEXT_CHARS
     assert data["actual_chars"] == len(first) + len(second)
     await mcp.expect_no_notification("turn/started", within=0.25)
+
+
+# ---- collaboration modes and personality ----------------------------------------------------
+
+
+async def test_turn_start_accepts_collaboration_mode_override_v2(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """The mode's model wins over the turn's, and its instructions (with request_user_input
+    offered in Default mode when the feature is on) reach the request."""
+    responses_server.push(assistant_turn("resp-1", "msg-1", "Done"))
+    create_config_toml(
+        codex_home, responses_server.uri, "never", {"default_mode_request_user_input": True}
+    )
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "gpt-5.2-codex"})
+    collaboration_mode = {
+        "mode": "default",
+        "settings": {
+            "model": "mock-model-collab",
+            "reasoning_effort": "high",
+            "developer_instructions": None,
+        },
+    }
+    await start_turn(
+        mcp,
+        thread["id"],
+        "Hello",
+        model="mock-model-override",
+        effort="low",
+        summary="auto",
+        outputSchema=None,
+        collaborationMode=collaboration_mode,
+    )
+    await mcp.read_notification("turn/completed")
+    (payload,) = responses_server.responses_requests()
+    assert payload["model"] == "mock-model-collab"
+    # Parley's own wording: Default mode with the feature on offers request_user_input, and
+    # says so differently from Default mode without it and from Plan mode.
+    features = frozenset({"default_mode_request_user_input"})
+    offered = mode_instructions(CollaborationMode("default"), features)
+    assert "request_user_input" in offered
+    assert offered != mode_instructions(CollaborationMode("default"), frozenset())
+    assert offered != mode_instructions(CollaborationMode("plan"), features)
+    assert offered in message_input_texts(payload, "developer")
+
+
+async def test_turn_start_accepts_personality_override_v2(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """A personality chosen on turn/start adds a personality message to the developer input."""
+    responses_server.push(assistant_turn("resp-1", "msg-1", "Done"))
+    create_config_toml(codex_home, responses_server.uri, "never", {"personality": True})
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "exp-codex-personality"})
+    await start_turn(mcp, thread["id"], "Hello", personality="friendly")
+    await mcp.read_notification("turn/completed")
+    (payload,) = responses_server.responses_requests()
+    developer_texts = message_input_texts(payload, "developer")
+    assert any("<personality_spec>" in text for text in developer_texts), developer_texts
+    assert personality_instructions("friendly") in developer_texts
+    assert personality_instructions("friendly") != personality_instructions("pragmatic")
+
+
+async def test_turn_start_change_personality_mid_thread_v2(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """No personality message until one is chosen; the next request carries it."""
+    responses_server.push(
+        assistant_turn("resp-1", "msg-1", "Done"), assistant_turn("resp-2", "msg-2", "Done")
+    )
+    create_config_toml(codex_home, responses_server.uri, "never", {"personality": True})
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "exp-codex-personality"})
+    await start_turn(mcp, thread["id"], "Hello", personality=None)
+    await mcp.read_notification("turn/completed")
+    await start_turn(mcp, thread["id"], "Hello again", personality="friendly")
+    await mcp.read_notification("turn/completed")
+    requests = responses_server.responses_requests()
+    assert len(requests) == 2, "expected two requests"
+    first = message_input_texts(requests[0], "developer")
+    assert all("<personality_spec>" not in text for text in first), first
+    second = message_input_texts(requests[1], "developer")
+    assert any("<personality_spec>" in text for text in second), second

@@ -78,3 +78,27 @@ async def start_turn(server: AppServerProcess, thread_id: str, text: str, **para
         "turn/start", {"threadId": thread_id, "input": text_input(text), **params}
     )
     return result["turn"]
+
+
+def message_input_texts(body: Json, role: str) -> list[str]:
+    """Every `input_text` span of the request's `message` inputs with `role`, in order."""
+    texts: list[str] = []
+    for item in body.get("input", []):
+        if item.get("type") == "message" and item.get("role") == role:
+            for span in item.get("content") or []:
+                if span.get("type") == "input_text":
+                    texts.append(span.get("text", ""))
+    return texts
+
+
+def assistant_turn(response_id: str, message_id: str, text: str) -> str:
+    """An SSE body: created, one assistant message, completed."""
+    from .sse import ev_assistant_message, ev_completed, ev_response_created, sse
+
+    return sse(
+        [
+            ev_response_created(response_id),
+            ev_assistant_message(message_id, text),
+            ev_completed(response_id),
+        ]
+    )

@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import mimetypes
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +71,11 @@ def permissions_text(settings: TurnSettings, writable_roots: tuple[Path, ...] = 
 
 
 def developer_message(
-    settings: TurnSettings, writable_roots: tuple[Path, ...] = ()
+    settings: TurnSettings,
+    writable_roots: tuple[Path, ...] = (),
+    extra: Sequence[str] = (),
 ) -> dict[str, Any]:
-    parts = [permissions_text(settings, writable_roots), *settings.developer_context]
+    parts = [permissions_text(settings, writable_roots), *settings.developer_context, *extra]
     return {
         "type": "message",
         "role": "developer",

@@ -37,6 +37,12 @@ from parley.agent.responses import ResponsesClient, StreamInterrupted, UpstreamE
 from parley.agent.settings import ProviderSettings, TurnSettings
 from parley.agent.tools.base import CallOutcome, Output, SessionGrants, ToolCall, ToolContext
 from parley.agent.tools.registry import ToolBox, turn_tools
+from parley.agent.turn_options import (
+    TurnOptions,
+    mode_instructions,
+    personality_instructions,
+    request_fields,
+)
 from parley.tools.sandbox import SandboxPolicy
 from parley.tools.shell import user_shell
 
@@ -100,6 +106,7 @@ class AgentSessionState:
 
     token_total: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_USAGE_FIELDS, 0))
     approvals: SessionGrants = field(default_factory=SessionGrants)
+    options: TurnOptions = field(default_factory=TurnOptions)
 
 
 def usage_breakdown(usage: dict[str, Any]) -> dict[str, int]:
@@ -143,6 +150,8 @@ class TurnEngine:
         state = getattr(io, "agent_state", None)
         self._state = state if isinstance(state, AgentSessionState) else AgentSessionState()
         self._notifier = TurnNotifier(io)
+        self._options = self._state.options
+        self._output_schema = self._options.take_output_schema()
         self._prior = list(io.history())
         self._turn_items: list[dict[str, Any]] = []
         self._last_agent_message: str | None = None
@@ -287,11 +296,11 @@ class TurnEngine:
     def _request_body(self) -> dict[str, Any]:
         settings = self._settings
         prefix = [
-            developer_message(settings, self._sandbox.writable_roots),
+            developer_message(settings, self._sandbox.writable_roots, self._option_texts()),
             environment_message(settings.cwd, self._shell),
         ]
-        return {
-            "model": settings.model,
+        body = {
+            "model": self._options.model(settings.model),
             "instructions": settings.base_instructions or BASE_INSTRUCTIONS,
             "input": [*prefix, *self._prior, *self._turn_items],
             "tools": self.tools.specs(),
@@ -303,6 +312,19 @@ class TurnEngine:
             "include": [],
             "prompt_cache_key": self._io.thread_id,
         }
+        body.update(request_fields(self._options, self._output_schema))
+        return body
+
+    def _option_texts(self) -> list[str]:
+        """Developer text for the thread's collaboration mode and personality, when chosen."""
+        texts: list[str] = []
+        if self._options.collaboration_mode is not None:
+            texts.append(
+                mode_instructions(self._options.collaboration_mode, self._settings.features)
+            )
+        if self._options.personality is not None:
+            texts.append(personality_instructions(self._options.personality))
+        return texts
 
     # ---- notifications -----------------------------------------------------------------
     def _rate_limits(self) -> None:

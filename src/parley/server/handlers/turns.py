@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from parley.agent.turn_options import CollaborationMode
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
 from parley.rpc.errors import ClientError, InvalidParams
@@ -52,7 +53,32 @@ async def turn_start(session: ClientSession, raw: Any) -> Any:
     if not user_input:
         raise ClientError("Invalid request: `input` must contain at least one item")
     _apply_turn_overrides(thread, params)
+    _apply_turn_options(thread, params)
     return {"turn": thread.start_turn(user_input)}
+
+
+def _apply_turn_options(thread: ThreadRuntime, params: m.TurnStartParams) -> None:
+    """Effort, summary, personality and collaboration mode stay for later turns; the output
+    schema is for this turn only."""
+    options = thread.agent_state.options
+    if params.effort is not None:
+        options.effort = enum_value(params.effort)
+    if params.summary is not None:
+        options.summary = enum_value(params.summary)
+    if params.personality is not None:
+        options.personality = enum_value(params.personality)
+    if params.collaboration_mode is not None:
+        mode = params.collaboration_mode
+        options.collaboration_mode = CollaborationMode(
+            mode=str(enum_value(mode.mode)),
+            model=mode.settings.model or None,
+            effort=enum_value(mode.settings.reasoning_effort),
+            developer_instructions=mode.settings.developer_instructions or None,
+        )
+    schema = params.output_schema
+    if schema is not None and not isinstance(schema, dict):
+        raise ClientError("Invalid request: `outputSchema` must be a JSON Schema object")
+    options.output_schema = schema
 
 
 SANDBOX_POLICY_MODES = {
