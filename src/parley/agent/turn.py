@@ -30,6 +30,7 @@ import orjson
 
 from parley.agent.approval import ApprovalPolicy
 from parley.agent.notifier import TurnNotifier
+from parley.agent.plan_mode import PlanModeFilter
 from parley.agent.prompt import BASE_INSTRUCTIONS, developer_message, environment_message
 from parley.agent.prompt import user_message as build_user_message
 from parley.agent.response_events import FunctionCall, ResponseOutcome, ResponseTranslator
@@ -209,6 +210,7 @@ class TurnEngine:
         while True:
             self._notifier.new_attempt()
             translator = ResponseTranslator()
+            plan_filter = PlanModeFilter(self._io.turn_id) if self._options.plan_mode else None
             try:
                 opened = False
                 async with contextlib.aclosing(client.stream(body)) as events:
@@ -216,7 +218,10 @@ class TurnEngine:
                         if not opened:
                             opened = True
                             self._rate_limits()
-                        for method, params in translator.feed(event):
+                        notices = translator.feed(event)
+                        if plan_filter is not None:
+                            notices = plan_filter.filter(notices)
+                        for method, params in notices:
                             self._notifier.send(method, params)
                 return translator.outcome()
             except StreamInterrupted as exc:
