@@ -28,9 +28,10 @@ from support.agent_steps import (
 )
 from support.app_server import SpawnAppServer
 from support.mock_responses import MockResponsesServer, create_final_assistant_message_sse_response
-from support.sse import create_apply_patch_sse_response
+from support.sse import create_apply_patch_sse_response, create_shell_command_sse_response
 
 from parley.agent.turn_options import CollaborationMode, mode_instructions, personality_instructions
+from parley.tools.shell import display_command, shell_argv, user_shell
 
 Json = Any
 
@@ -362,3 +363,267 @@ async def test_turn_start_change_personality_mid_thread_v2(
     assert all("<personality_spec>" not in text for text in first), first
     second = message_input_texts(requests[1], "developer")
     assert any("<personality_spec>" in text for text in second), second
+
+
+# ---- basics -----------------------------------------------------------------------------
+
+TEST_ORIGINATOR = "codex_vscode"
+
+
+async def test_turn_start_sends_originator_header(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """Every model request carries the client's name as the `originator` header."""
+    responses_server.push(create_final_assistant_message_sse_response("Done"))
+    create_config_toml(codex_home, responses_server.uri, "never", {"personality": True})
+    mcp = await spawn_app_server()
+    await mcp.initialize(TEST_ORIGINATOR, client_title="Codex VS Code Extension")
+    thread = await mcp.start_thread({"model": "mock-model"})
+    await start_turn(mcp, thread["id"], "Hello")
+    await mcp.read_notification("turn/completed")
+    requests = responses_server.responses_request_records()
+    assert requests
+    for request in requests:
+        assert request.header("originator") == TEST_ORIGINATOR, "originator header missing"
+
+
+async def test_turn_start_emits_user_message_item_with_text_elements(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """The userMessage item echoes the input with its text elements."""
+    responses_server.push(create_final_assistant_message_sse_response("Done"))
+    create_config_toml(codex_home, responses_server.uri, "never", {"personality": True})
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "mock-model"})
+    text_elements = [{"byteRange": {"start": 0, "end": 5}, "placeholder": "<note>"}]
+    await mcp.request(
+        "turn/start",
+        {
+            "threadId": thread["id"],
+            "input": [{"type": "text", "text": "Hello", "text_elements": text_elements}],
+        },
+    )
+    item = await wait_for_item(mcp, "item/started", "userMessage")
+    assert item["content"] == [{"type": "text", "text": "Hello", "text_elements": text_elements}]
+    await mcp.read_notification("turn/completed")
+
+
+async def test_thread_start_omits_empty_instruction_overrides_from_model_request(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """Empty base/developer instructions mean none: no `instructions`, no empty developer text."""
+    responses_server.push(assistant_turn("resp-1", "msg-1", "Done"))
+    create_config_toml(codex_home, responses_server.uri, "never")
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread(
+        {
+            "config": {"include_permissions_instructions": False},
+            "baseInstructions": "",
+            "developerInstructions": "",
+        }
+    )
+    await start_turn(mcp, thread["id"], "Hello")
+    await mcp.read_notification("turn/completed")
+    (body,) = responses_server.responses_requests()
+    empty = [text for text in message_input_texts(body, "developer") if not text]
+    assert {"hasInstructions": "instructions" in body, "emptyDeveloperInputTexts": empty} == {
+        "hasInstructions": False,
+        "emptyDeveloperInputTexts": [],
+    }
+
+
+async def test_turn_start_emits_notifications_and_accepts_model_override(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """Two turns each get started/completed notifications; the second overrides the model."""
+    responses_server.push(*[create_final_assistant_message_sse_response("Done")] * 3)
+    create_config_toml(codex_home, responses_server.uri, "never", {"personality": True})
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "mock-model"})
+
+    turn = await start_turn(mcp, thread["id"], "Hello")
+    assert turn["id"]
+    started = await mcp.read_notification("turn/started")
+    assert started["threadId"] == thread["id"]
+    assert started["turn"]["status"] == "inProgress"
+    assert started["turn"]["id"] == turn["id"]
+    completed = await mcp.read_notification("turn/completed")
+    assert completed["threadId"] == thread["id"]
+    assert completed["turn"]["id"] == turn["id"]
+    assert completed["turn"]["status"] == "completed"
+
+    turn2 = await start_turn(mcp, thread["id"], "Second", model="mock-model-override")
+    assert turn2["id"]
+    assert turn["id"] != turn2["id"]
+    started2 = await mcp.read_notification("turn/started")
+    assert started2["threadId"] == thread["id"]
+    assert started2["turn"]["id"] == turn2["id"]
+    assert started2["turn"]["status"] == "inProgress"
+    completed2 = await mcp.read_notification("turn/completed")
+    assert completed2["threadId"] == thread["id"]
+    assert completed2["turn"]["id"] == turn2["id"]
+    assert completed2["turn"]["status"] == "completed"
+
+
+# ---- commands ---------------------------------------------------------------------------
+
+
+async def test_turn_start_accepts_local_image_input(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """A local image input (even a missing file) starts a turn that completes."""
+    responses_server.push(*[create_final_assistant_message_sse_response("Done")] * 2)
+    create_config_toml(codex_home, responses_server.uri, "never")
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "mock-model"})
+    image_path = codex_home / "image.png"
+    result = await mcp.request(
+        "turn/start",
+        {"threadId": thread["id"], "input": [{"type": "localImage", "path": str(image_path)}]},
+    )
+    assert result["turn"]["id"]
+    await mcp.read_notification("turn/completed")
+
+
+PYTHON_42 = ["python3", "-c", "print(42)"]
+
+
+async def test_turn_start_exec_approval_toggle_v2(
+    tmp_path: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """`untrusted` asks before a command; a later turn switched to `never` does not ask."""
+    codex_home = tmp_path
+    responses_server.push(
+        create_shell_command_sse_response(PYTHON_42, None, 5000, "call1"),
+        create_final_assistant_message_sse_response("done 1"),
+        create_shell_command_sse_response(PYTHON_42, None, 5000, "call2"),
+        create_final_assistant_message_sse_response("done 2"),
+    )
+    create_config_toml(codex_home, responses_server.uri, "untrusted")
+    mcp = await spawn_app_server(codex_home=codex_home)
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "mock-model"})
+    await start_turn(mcp, thread["id"], "run python")
+    request = await mcp.read_stream_until_request_message()
+    assert request["method"] == "item/commandExecution/requestApproval"
+    assert request["params"]["itemId"] == "call1"
+    await mcp.send_response(request["id"], {"decision": "accept"})
+    await mcp.read_notification("turn/completed")
+    messages = mcp.received_messages()
+    resolved = [m for m in messages if m.get("method") == "serverRequest/resolved"]
+    assert resolved, "serverRequest/resolved should arrive before turn/completed"
+    assert resolved[0]["params"]["threadId"] == thread["id"]
+    assert resolved[0]["params"]["requestId"] == request["id"]
+    resolved_at = messages.index(resolved[0])
+    completed_at = next(i for i, m in enumerate(messages) if m.get("method") == "turn/completed")
+    assert resolved_at < completed_at, "serverRequest/resolved should arrive first"
+
+    await start_turn(
+        mcp,
+        thread["id"],
+        "run python again",
+        approvalPolicy="never",
+        sandboxPolicy={"type": "dangerFullAccess"},
+        model="mock-model",
+        effort="medium",
+        summary="auto",
+    )
+    await mcp.read_notification("turn/completed")
+    requests = [m for m in mcp.received_messages() if "method" in m and "id" in m]
+    assert len(requests) == 1, f"unexpected approval request: {requests[1:]}"
+
+
+async def test_turn_start_exec_approval_decline_v2(
+    tmp_path: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """A declined command ends as a declined item with no exit code and no output."""
+    codex_home = tmp_path
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    responses_server.push(
+        create_shell_command_sse_response(PYTHON_42, None, 5000, "call-decline"),
+        create_final_assistant_message_sse_response("done"),
+    )
+    create_config_toml(codex_home, responses_server.uri, "untrusted")
+    mcp = await spawn_app_server(codex_home=codex_home)
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "mock-model"})
+    turn = await start_turn(mcp, thread["id"], "run python", cwd=str(workspace))
+    started = await wait_for_item(mcp, "item/started", "commandExecution")
+    assert started["id"] == "call-decline"
+    assert started["status"] == "inProgress"
+    request = await mcp.read_stream_until_request_message()
+    assert request["method"] == "item/commandExecution/requestApproval"
+    assert request["params"]["itemId"] == "call-decline"
+    assert request["params"]["threadId"] == thread["id"]
+    assert request["params"]["turnId"] == turn["id"]
+    await mcp.send_response(request["id"], {"decision": "decline"})
+    completed = await wait_for_item(mcp, "item/completed", "commandExecution")
+    assert completed["id"] == "call-decline"
+    assert completed["status"] == "declined"
+    assert completed.get("exitCode") is None
+    assert completed.get("aggregatedOutput") is None
+    await mcp.read_notification("turn/completed")
+
+
+async def test_turn_start_updates_sandbox_and_cwd_between_turns_v2(
+    tmp_path: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """The second turn's cwd and sandbox apply to its command."""
+    codex_home = tmp_path / "codex_home"
+    workspace_root = tmp_path / "workspace"
+    first_cwd = workspace_root / "turn1"
+    second_cwd = workspace_root / "turn2"
+    first_cwd.mkdir(parents=True)
+    second_cwd.mkdir()
+    responses_server.push(
+        create_shell_command_sse_response(["echo", "first", "turn"], None, 5000, "call-first"),
+        create_final_assistant_message_sse_response("done first"),
+        create_shell_command_sse_response(["echo", "second", "turn"], None, 5000, "call-second"),
+        create_final_assistant_message_sse_response("done second"),
+    )
+    create_config_toml(codex_home, responses_server.uri, "untrusted")
+    mcp = await spawn_app_server(codex_home=codex_home)
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "mock-model"})
+    common = {
+        "model": "mock-model",
+        "effort": "medium",
+        "summary": "auto",
+        "approvalPolicy": "never",
+    }
+    await start_turn(
+        mcp,
+        thread["id"],
+        "first turn",
+        cwd=str(first_cwd),
+        sandboxPolicy={
+            "type": "workspaceWrite",
+            "writableRoots": [str(first_cwd)],
+            "readOnlyAccess": {"type": "fullAccess"},
+            "networkAccess": False,
+            "excludeTmpdirEnvVar": False,
+            "excludeSlashTmp": False,
+        },
+        **common,
+    )
+    await mcp.read_notification("turn/completed")
+    mcp.clear_message_buffer()
+    await start_turn(
+        mcp,
+        thread["id"],
+        "second turn",
+        cwd=str(second_cwd),
+        sandboxPolicy={"type": "dangerFullAccess"},
+        **common,
+    )
+    item = await wait_for_item(mcp, "item/started", "commandExecution")
+    assert item["cwd"] == str(second_cwd)
+    expected_command = display_command(shell_argv(user_shell(), "echo second turn", login=True))
+    assert item["command"] == expected_command
+    assert item["status"] == "inProgress"
+    await mcp.read_notification("turn/completed")

@@ -304,9 +304,12 @@ class TurnEngine:
             developer_message(settings, self._sandbox.writable_roots, self._option_texts()),
             environment_message(settings.cwd, self._shell),
         ]
+        instructions = settings.base_instructions
+        if instructions is None:
+            instructions = BASE_INSTRUCTIONS
         body = {
             "model": self._options.model(settings.model),
-            "instructions": settings.base_instructions or BASE_INSTRUCTIONS,
+            "instructions": instructions,
             "input": [*prefix, *self._prior, *self._turn_items],
             "tools": self.tools.specs(),
             "tool_choice": "auto",
@@ -317,6 +320,8 @@ class TurnEngine:
             "include": [],
             "prompt_cache_key": self._io.thread_id,
         }
+        if not instructions:  # an explicitly empty override: no system prompt at all
+            del body["instructions"]
         body.update(request_fields(self._options, self._output_schema))
         return body
 
