@@ -627,3 +627,42 @@ async def test_turn_start_updates_sandbox_and_cwd_between_turns_v2(
     assert item["command"] == expected_command
     assert item["status"] == "inProgress"
     await mcp.read_notification("turn/completed")
+
+
+async def test_turn_start_uses_thread_feature_overrides_for_collaboration_mode_instructions_v2(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """A feature turned on in thread/start's `config` shapes the mode instructions."""
+    responses_server.push(assistant_turn("resp-1", "msg-1", "Done"))
+    create_config_toml(codex_home, responses_server.uri, "never")
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread(
+        {
+            "model": "gpt-5.2-codex",
+            "config": {"features.default_mode_request_user_input": True},
+        }
+    )
+    await start_turn(
+        mcp,
+        thread["id"],
+        "Hello",
+        model="mock-model-override",
+        effort="low",
+        summary="auto",
+        outputSchema=None,
+        collaborationMode={
+            "mode": "default",
+            "settings": {
+                "model": "mock-model-collab",
+                "reasoning_effort": "high",
+                "developer_instructions": None,
+            },
+        },
+    )
+    await mcp.read_notification("turn/completed")
+    (payload,) = responses_server.responses_requests()
+    offered = mode_instructions(
+        CollaborationMode("default"), frozenset({"default_mode_request_user_input"})
+    )
+    assert offered in message_input_texts(payload, "developer")

@@ -102,3 +102,24 @@ def assistant_turn(response_id: str, message_id: str, text: str) -> str:
             ev_completed(response_id),
         ]
     )
+
+
+async def wait_resolved_before_turn_completed(
+    server: AppServerProcess, thread_id: str, request_id: Json
+) -> None:
+    """Reads to `turn/completed`; the request's `serverRequest/resolved` must come before it."""
+    await server.read_notification("turn/completed")
+    messages = server.received_messages()
+    resolved_at = next(
+        (
+            i
+            for i, m in enumerate(messages)
+            if m.get("method") == "serverRequest/resolved"
+            and m["params"]["requestId"] == request_id
+        ),
+        None,
+    )
+    assert resolved_at is not None, "no serverRequest/resolved for the request"
+    assert messages[resolved_at]["params"]["threadId"] == thread_id
+    completed_at = next(i for i, m in enumerate(messages) if m.get("method") == "turn/completed")
+    assert resolved_at < completed_at, "serverRequest/resolved should arrive first"

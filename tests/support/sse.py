@@ -205,3 +205,46 @@ def create_exec_command_sse_response(call_id: str) -> str:
             ev_completed("resp-1"),
         ]
     )
+
+
+def create_request_user_input_sse_response(call_id: str) -> str:
+    """A turn whose model asks the user one multiple-choice question (`confirm_path`)."""
+    arguments = orjson.dumps(
+        {
+            "questions": [
+                {
+                    "id": "confirm_path",
+                    "header": "Confirm",
+                    "question": "Proceed with the plan?",
+                    "options": [
+                        {"label": "Yes (Recommended)", "description": "Continue the current plan."},
+                        {"label": "No", "description": "Stop and revisit the approach."},
+                    ],
+                }
+            ]
+        }
+    ).decode()
+    return sse(
+        [
+            ev_response_created("resp-1"),
+            ev_function_call(call_id, "request_user_input", arguments),
+            ev_completed("resp-1"),
+        ]
+    )
+
+
+def create_request_permissions_sse_response(call_id: str) -> str:
+    """A turn whose model asks for write access to `.` and `../shared`."""
+    arguments = orjson.dumps(
+        {
+            "reason": "Select a workspace root",
+            "permissions": {"file_system": {"write": [".", "../shared"]}},
+        }
+    ).decode()
+    return sse(
+        [
+            ev_response_created("resp-1"),
+            ev_function_call(call_id, "request_permissions", arguments),
+            ev_completed("resp-1"),
+        ]
+    )

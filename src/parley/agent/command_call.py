@@ -103,7 +103,7 @@ class CommandCallRunner:
         self._channel = channel
         self._notifier = notifier
         self._cwd = cwd
-        self._sandbox = sandbox
+        self.sandbox = sandbox
         self._policy = approval_policy
         self._approvals = approvals
 
@@ -134,7 +134,7 @@ class CommandCallRunner:
 
         plan = plan_exec(
             self._policy,
-            confined=self._sandbox.confined,
+            confined=self.sandbox.confined,
             command=call.command,
             escalation_requested=call.escalation_requested,
             justification=call.justification,
@@ -190,7 +190,7 @@ class CommandCallRunner:
             return await run_command(
                 argv,
                 cwd=cwd,
-                policy=self._sandbox if sandboxed else UNCONFINED,
+                policy=self.sandbox if sandboxed else UNCONFINED,
                 timeout_s=call.timeout_s,
                 on_output=on_output,
             )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -108,6 +109,8 @@ class AgentSessionState:
     token_total: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_USAGE_FIELDS, 0))
     approvals: SessionGrants = field(default_factory=SessionGrants)
     options: TurnOptions = field(default_factory=TurnOptions)
+    dynamic_tools: list[dict[str, Any]] = field(default_factory=list)  # from thread/start
+    feature_overrides: dict[str, bool] = field(default_factory=dict)  # thread/start config
 
 
 def usage_breakdown(usage: dict[str, Any]) -> dict[str, int]:
@@ -146,10 +149,11 @@ class TurnEngine:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._io = io
-        self._settings = settings
-        self._sleep = sleep
         state = getattr(io, "agent_state", None)
         self._state = state if isinstance(state, AgentSessionState) else AgentSessionState()
+        settings = dataclasses.replace(settings, features=self._features(settings.features))
+        self._settings = settings
+        self._sleep = sleep
         self._notifier = TurnNotifier(io)
         self._options = self._state.options
         self._output_schema = self._options.take_output_schema()
@@ -158,8 +162,8 @@ class TurnEngine:
         self._last_agent_message: str | None = None
         self._shell = user_shell()
         self._approval_policy = ApprovalPolicy.parse(settings.approval_policy)
-        self._sandbox = SandboxPolicy.for_turn(
-            settings.sandbox_mode, settings.cwd, settings.network_access
+        self._sandbox = self._granted(
+            SandboxPolicy.for_turn(settings.sandbox_mode, settings.cwd, settings.network_access)
         )
         self.tool_context = ToolContext(
             channel=io,
@@ -168,8 +172,26 @@ class TurnEngine:
             sandbox=self._sandbox,
             approval_policy=self._approval_policy,
             grants=self._state.approvals,
+            plan_mode=self._options.plan_mode,
+            dynamic_tools=tuple(self._state.dynamic_tools),
         )
         self.tools = ToolBox(turn_tools(self.tool_context))
+
+    def _features(self, configured: frozenset[str]) -> frozenset[str]:
+        overrides = self._state.feature_overrides
+        enabled = {name for name, on in overrides.items() if on}
+        disabled = {name for name, on in overrides.items() if not on}
+        return frozenset((configured | enabled) - disabled)
+
+    def _granted(self, sandbox: SandboxPolicy) -> SandboxPolicy:
+        """The sandbox widened by what request_permissions granted for the session."""
+        grants = self._state.approvals
+        if not sandbox.confined or (not grants.write_roots and not grants.network):
+            return sandbox
+        roots = tuple(dict.fromkeys((*sandbox.writable_roots, *sorted(grants.write_roots))))
+        return dataclasses.replace(
+            sandbox, writable_roots=roots, network_access=sandbox.network_access or grants.network
+        )
 
     # ---- the loop ----------------------------------------------------------------------
     async def run(self, user_input: list[dict[str, Any]]) -> TurnResult:

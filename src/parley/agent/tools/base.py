@@ -54,6 +54,8 @@ class SessionGrants:
 
     commands: set[str] = field(default_factory=set)
     patch_paths: set[Path] = field(default_factory=set)
+    write_roots: set[Path] = field(default_factory=set)  # from request_permissions
+    network: bool = False  # from request_permissions
 
 
 @dataclass
@@ -66,6 +68,8 @@ class ToolContext:
     sandbox: SandboxPolicy
     approval_policy: ApprovalPolicy
     grants: SessionGrants
+    plan_mode: bool = False
+    dynamic_tools: tuple[dict[str, Any], ...] = ()  # the thread's DynamicToolSpec objects
 
 
 class AgentTool(Protocol):

@@ -11,6 +11,9 @@ from typing import Any
 
 from parley.agent.tools.apply_patch import FREEFORM_FEATURE, ApplyPatchTool
 from parley.agent.tools.base import AgentTool, CallOutcome, ToolCall, ToolContext
+from parley.agent.tools.dynamic import DynamicTool
+from parley.agent.tools.request_permissions import RequestPermissionsTool
+from parley.agent.tools.request_user_input import RequestUserInputTool
 from parley.agent.tools.shell_command import ShellCommandTool
 from parley.agent.tools.update_plan import UpdatePlanTool
 
@@ -18,7 +21,15 @@ from parley.agent.tools.update_plan import UpdatePlanTool
 def turn_tools(context: ToolContext) -> list[AgentTool]:
     features = context.settings.features
     patches = ApplyPatchTool(context, freeform=FREEFORM_FEATURE in features)
-    return [ShellCommandTool(context, patches), UpdatePlanTool(context), patches]
+    tools: list[AgentTool] = [
+        ShellCommandTool(context, patches),
+        UpdatePlanTool(context),
+        patches,
+        RequestUserInputTool.for_turn(context, context.plan_mode),
+        RequestPermissionsTool(context),
+    ]
+    tools += [DynamicTool(context, spec) for spec in context.dynamic_tools]
+    return tools
 
 
 class ToolBox:

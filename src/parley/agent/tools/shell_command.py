@@ -60,4 +60,6 @@ class ShellCommandTool:
             if patch.workdir and workdir:
                 where = f"{workdir}/{patch.workdir}"
             return await self._patches.apply(call.call_id, patch.patch, where)
+        # request_permissions may have widened the sandbox since the last call.
+        self._runner.sandbox = self._ctx.sandbox
         return await self._runner.run(call.call_id, call.arguments)

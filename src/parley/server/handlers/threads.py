@@ -11,6 +11,7 @@ from parley import PROTOCOL_VERSION
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
 from parley.rpc.errors import ClientError
+from parley.server.handlers.agent_params import apply_thread_start_agent_params
 from parley.server.handlers.wire import enum_value
 from parley.threads.ids import parse_thread_id, uuid7
 from parley.threads.runtime import PRIVATE_META, ThreadRuntime, ThreadSettings
@@ -120,6 +121,7 @@ async def thread_start(session: ClientSession, raw: Any) -> Any:
         log_=log_,
         api_key=lambda: server.auth.api_key,
     )
+    apply_thread_start_agent_params(thread, params)
     server.threads[thread_id] = thread
     thread.subscribe(session)
     session.after_response(
