@@ -157,6 +157,7 @@ class TurnEngine:
         self._notifier = TurnNotifier(io)
         self._options = self._state.options
         self._output_schema = self._options.take_output_schema()
+        self._rerouted = False
         self._prior = list(io.history())
         self._turn_items: list[dict[str, Any]] = []
         self._last_agent_message: str | None = None
@@ -240,6 +241,7 @@ class TurnEngine:
                         if not opened:
                             opened = True
                             self._rate_limits()
+                        self._check_reroute(client.served_model, event)
                         notices = translator.feed(event)
                         if plan_filter is not None:
                             notices = plan_filter.filter(notices)
@@ -359,6 +361,28 @@ class TurnEngine:
         return texts
 
     # ---- notifications -----------------------------------------------------------------
+    def _check_reroute(self, header_model: str | None, event: dict[str, Any]) -> None:
+        """The provider served another model than asked for (its safety checks downgrade a
+        request): tell the client once per turn with `model/rerouted`."""
+        if self._rerouted:
+            return
+        served = header_model
+        if event.get("type") == "response.created":
+            response = event.get("response")
+            headers = response.get("headers") if isinstance(response, dict) else None
+            if isinstance(headers, dict):
+                for name, value in headers.items():
+                    named = name.lower() in ("openai-model", "x-openai-model")
+                    if named and isinstance(value, str) and value:
+                        served = value
+        requested = self._options.model(self._settings.model)
+        if served and served.lower() != requested.lower():
+            self._rerouted = True
+            self._notifier.notify(
+                "model/rerouted",
+                {"fromModel": requested, "toModel": served, "reason": "highRiskCyberActivity"},
+            )
+
     def _rate_limits(self) -> None:
         """As the reference, when a response starts and when it is done. An API-key provider
         reports no usage windows, so every figure is unknown (null), never made up."""
