@@ -28,7 +28,11 @@ from support.agent_steps import (
 )
 from support.app_server import SpawnAppServer
 from support.mock_responses import MockResponsesServer, create_final_assistant_message_sse_response
-from support.sse import create_apply_patch_sse_response, create_shell_command_sse_response
+from support.sse import (
+    create_apply_patch_sse_response,
+    create_exec_command_sse_response,
+    create_shell_command_sse_response,
+)
 
 from parley.agent.turn_options import CollaborationMode, mode_instructions, personality_instructions
 from parley.tools.shell import display_command, shell_argv, user_shell
@@ -666,3 +670,38 @@ async def test_turn_start_uses_thread_feature_overrides_for_collaboration_mode_i
         CollaborationMode("default"), frozenset({"default_mode_request_user_input"})
     )
     assert offered in message_input_texts(payload, "developer")
+
+
+async def test_command_execution_notifications_include_process_id(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """Unified exec shows its command item with the same processId from start to end."""
+    responses_server.push(
+        create_exec_command_sse_response("uexec-1"),
+        create_final_assistant_message_sse_response("done"),
+    )
+    create_config_toml(
+        codex_home,
+        responses_server.uri,
+        "never",
+        {"unified_exec": True},
+        sandbox_mode="danger-full-access",
+    )
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "mock-model"})
+    await start_turn(mcp, thread["id"], "run a command", sandboxPolicy={"type": "dangerFullAccess"})
+    started = await wait_for_item(mcp, "item/started", "commandExecution")
+    assert started["id"] == "uexec-1"
+    assert started["status"] == "inProgress"
+    started_process_id = started["processId"]
+    assert started_process_id is not None, "process id should be present"
+    completed = await wait_for_item(mcp, "item/completed", "commandExecution")
+    assert completed["id"] == "uexec-1"
+    assert completed["status"] in ("completed", "failed")
+    if completed["status"] == "completed":
+        assert completed["exitCode"] == 0
+    else:
+        assert completed["exitCode"] is not None, "expected exit_code for failed command"
+    assert completed["processId"] == started_process_id
+    await mcp.read_notification("turn/completed")

@@ -38,6 +38,7 @@ from parley.agent.response_events import FunctionCall, ResponseOutcome, Response
 from parley.agent.responses import ResponsesClient, StreamInterrupted, UpstreamError
 from parley.agent.settings import ProviderSettings, TurnSettings
 from parley.agent.tools.base import CallOutcome, Output, SessionGrants, ToolCall, ToolContext
+from parley.agent.tools.processes import ProcessTable
 from parley.agent.tools.registry import ToolBox, turn_tools
 from parley.agent.turn_options import (
     TurnOptions,
@@ -111,6 +112,7 @@ class AgentSessionState:
     options: TurnOptions = field(default_factory=TurnOptions)
     dynamic_tools: list[dict[str, Any]] = field(default_factory=list)  # from thread/start
     feature_overrides: dict[str, bool] = field(default_factory=dict)  # thread/start config
+    processes: ProcessTable = field(default_factory=ProcessTable)  # unified exec
 
 
 def usage_breakdown(usage: dict[str, Any]) -> dict[str, int]:
@@ -175,6 +177,7 @@ class TurnEngine:
             grants=self._state.approvals,
             plan_mode=self._options.plan_mode,
             dynamic_tools=tuple(self._state.dynamic_tools),
+            processes=self._state.processes,
         )
         self.tools = ToolBox(turn_tools(self.tool_context))
 

@@ -451,6 +451,8 @@ class ThreadRuntime:
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
+        with contextlib.suppress(Exception):
+            await self.agent_state.processes.clean()  # unified-exec processes
         if self._log is not None:
             self._log.close()
 

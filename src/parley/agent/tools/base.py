@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from parley.agent.tools.processes import ProcessTable
+
 if TYPE_CHECKING:
     from parley.agent.approval import ApprovalPolicy
     from parley.agent.notifier import TurnNotifier
@@ -70,6 +72,7 @@ class ToolContext:
     grants: SessionGrants
     plan_mode: bool = False
     dynamic_tools: tuple[dict[str, Any], ...] = ()  # the thread's DynamicToolSpec objects
+    processes: ProcessTable = field(default_factory=ProcessTable)
 
 
 class AgentTool(Protocol):

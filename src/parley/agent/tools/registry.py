@@ -15,6 +15,7 @@ from parley.agent.tools.dynamic import DynamicTool
 from parley.agent.tools.request_permissions import RequestPermissionsTool
 from parley.agent.tools.request_user_input import RequestUserInputTool
 from parley.agent.tools.shell_command import ShellCommandTool
+from parley.agent.tools.unified_exec import ExecCommandTool, WriteStdinTool
 from parley.agent.tools.update_plan import UpdatePlanTool
 
 
@@ -27,6 +28,8 @@ def turn_tools(context: ToolContext) -> list[AgentTool]:
         patches,
         RequestUserInputTool.for_turn(context, context.plan_mode),
         RequestPermissionsTool(context),
+        ExecCommandTool(context, context.processes),
+        WriteStdinTool(context, context.processes),
     ]
     tools += [DynamicTool(context, spec) for spec in context.dynamic_tools]
     return tools

@@ -15,6 +15,7 @@ from parley.agent.approval import ApprovalPolicy
 from parley.agent.command_call import CommandCallRunner
 from parley.agent.tools.apply_patch import ApplyPatchTool, shell_invocation
 from parley.agent.tools.base import CallOutcome, ToolCall, ToolContext
+from parley.agent.tools.unified_exec import FEATURE as UNIFIED_EXEC_FEATURE
 from parley.tools.shell import SHELL_TOOL_NAME, shell_tool_spec
 
 
@@ -49,6 +50,8 @@ class ShellCommandTool:
         )
 
     def spec(self) -> dict[str, Any] | None:
+        if UNIFIED_EXEC_FEATURE in self._ctx.settings.features:
+            return None  # exec_command takes its place (calls to it are still answered)
         escalation = self._ctx.approval_policy is ApprovalPolicy.ON_REQUEST
         return shell_tool_spec(allow_escalation=escalation)
 

@@ -25,6 +25,7 @@ from parley.server.handlers.threads import (
     thread_unarchive,
     thread_unsubscribe,
 )
+from parley.server.handlers.terminals import background_terminals_clean
 from parley.server.handlers.turns import turn_interrupt, turn_start, turn_steer
 
 if TYPE_CHECKING:
@@ -54,5 +55,6 @@ HANDLERS: dict[str, Handler] = {
     "thread/unarchive": thread_unarchive,
     "thread/unsubscribe": thread_unsubscribe,
     "thread/loaded/list": thread_loaded_list,
+    "thread/backgroundTerminals/clean": background_terminals_clean,
 }
 NO_PARAMS_OK = frozenset({"account/logout"})
