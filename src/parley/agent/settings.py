@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from parley.config.shell_environment import ShellEnvironmentPolicy
 
 
 @dataclass(frozen=True)
@@ -36,3 +38,8 @@ class TurnSettings:
     originator: str = "parley"  # client name, sent as the `originator` header
     user_agent: str = "parley"
     features: frozenset[str] = frozenset()  # enabled feature flags (config [features])
+    # Which variables commands get (`[shell_environment_policy]`).
+    shell_environment: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
+    # Parley's CODEX_HOME: kept read-only in the sandbox; holds the shell snapshots. Without
+    # it commands get no snapshot (a login shell each).
+    codex_home: Path | None = None

@@ -13,7 +13,8 @@ process tree is killed, and `CancelledError` propagates.
 
 Optional extension of `TurnIO`: an attribute `agent_state` holding an `AgentSessionState` (one
 per thread) carries the thread's cumulative token usage and the commands approved "for the
-session" across turns; without it both start fresh each turn.
+session" across turns; without it both start fresh each turn. Another, `extensions`, holds
+the thread's `TurnExtension`s (MCP servers, skills; see `parley.agent.extensions`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any, Protocol
 import orjson
 
 from parley.agent.approval import ApprovalPolicy
+from parley.agent.extensions import ExtensionCall, TurnExtension
 from parley.agent.notifier import TurnNotifier
 from parley.agent.plan_mode import PlanModeFilter
 from parley.agent.prompt import BASE_INSTRUCTIONS, developer_message, environment_message
@@ -48,6 +50,7 @@ from parley.agent.turn_options import (
 )
 from parley.tools.sandbox import SandboxPolicy
 from parley.tools.shell import user_shell
+from parley.tools.shell_snapshot import ShellSnapshotSlot
 
 __all__ = [
     "AgentSessionState",
@@ -109,6 +112,7 @@ class AgentSessionState:
 
     token_total: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_USAGE_FIELDS, 0))
     approvals: SessionGrants = field(default_factory=SessionGrants)
+    shell_snapshot: ShellSnapshotSlot = field(default_factory=ShellSnapshotSlot)
     options: TurnOptions = field(default_factory=TurnOptions)
     dynamic_tools: list[dict[str, Any]] = field(default_factory=list)  # from thread/start
     feature_overrides: dict[str, bool] = field(default_factory=dict)  # thread/start config
@@ -160,13 +164,17 @@ class TurnEngine:
         self._options = self._state.options
         self._output_schema = self._options.take_output_schema()
         self._rerouted = False
+        self._extensions: list[TurnExtension] = list(getattr(io, "extensions", ()))
+        self._extension_tools: list[dict[str, Any]] = []
         self._prior = list(io.history())
         self._turn_items: list[dict[str, Any]] = []
         self._last_agent_message: str | None = None
         self._shell = user_shell()
         self._approval_policy = ApprovalPolicy.parse(settings.approval_policy)
         self._sandbox = self._granted(
-            SandboxPolicy.for_turn(settings.sandbox_mode, settings.cwd, settings.network_access)
+            SandboxPolicy.for_turn(
+                settings.sandbox_mode, settings.cwd, settings.network_access, settings.codex_home
+            )
         )
         self.tool_context = ToolContext(
             channel=io,
@@ -178,6 +186,7 @@ class TurnEngine:
             plan_mode=self._options.plan_mode,
             dynamic_tools=tuple(self._state.dynamic_tools),
             processes=self._state.processes,
+            shell_snapshot=self._state.shell_snapshot,
         )
         self.tools = ToolBox(turn_tools(self.tool_context))
 
@@ -200,6 +209,7 @@ class TurnEngine:
     # ---- the loop ----------------------------------------------------------------------
     async def run(self, user_input: list[dict[str, Any]]) -> TurnResult:
         self._add_user_input(user_input)
+        await self._gather_extensions()
         try:
             async with ResponsesClient(
                 self._settings.provider,
@@ -288,9 +298,25 @@ class TurnEngine:
         return False
 
     async def _run_call(self, call: FunctionCall) -> CallOutcome:
+        if not self.tools.has(call.name):
+            for extension in self._extensions:
+                if extension.handles(call.name):
+                    request = ExtensionCall(call, self._io, self._notifier, self._settings)
+                    return CallOutcome(await extension.call(request))
         return await self.tools.run(
             ToolCall(call.call_id, call.name, call.arguments, custom=call.custom)
         )
+
+    async def _gather_extensions(self) -> None:
+        """Tools and developer text the thread's extensions offer for this turn."""
+        instructions: list[str] = []
+        for extension in self._extensions:
+            offer = await extension.offer(self._settings, self._io)
+            self._extension_tools.extend(offer.tools)
+            instructions.extend(offer.instructions)
+        if instructions:
+            context = (*self._settings.developer_context, *instructions)
+            self._settings = dataclasses.replace(self._settings, developer_context=context)
 
     # ---- history -----------------------------------------------------------------------
     def _record(self, item: dict[str, Any]) -> None:
@@ -338,7 +364,7 @@ class TurnEngine:
             "model": self._options.model(settings.model),
             "instructions": instructions,
             "input": [*prefix, *self._prior, *self._turn_items],
-            "tools": self.tools.specs(),
+            "tools": [*self.tools.specs(), *self._extension_tools],
             "tool_choice": "auto",
             "parallel_tool_calls": False,
             "reasoning": None,

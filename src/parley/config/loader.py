@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from parley.config.shell_environment import ShellEnvironmentPolicy, parse_shell_environment_policy
+
 SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
 APPROVAL_POLICIES = ("untrusted", "on-failure", "on-request", "never")
 REALTIME_VERSIONS = ("v1", "v2")
@@ -68,6 +70,9 @@ class Config:
     )
     realtime: RealtimeConfig = field(default_factory=RealtimeConfig)
     features: frozenset[str] = frozenset()
+    shell_environment_policy: ShellEnvironmentPolicy = field(
+        default_factory=ShellEnvironmentPolicy
+    )
     warnings: tuple[str, ...] = ()
 
     def feature_enabled(self, name: str) -> bool:
@@ -295,6 +300,9 @@ def load_config(
     network_access = reader.get(
         sandbox_table, "network_access", "sandbox_workspace_write.network_access", bool, False
     )
+    shell_environment_policy = parse_shell_environment_policy(
+        tree.get("shell_environment_policy"), fail=reader.fail, warn=reader.warnings.append
+    )
     return Config(
         codex_home=codex_home,
         model=reader.get(tree, "model", "model", str, DEFAULT_MODEL),
@@ -308,5 +316,6 @@ def load_config(
         provider=provider,
         realtime=realtime,
         features=frozenset(features),
+        shell_environment_policy=shell_environment_policy,
         warnings=tuple(reader.warnings),
     )

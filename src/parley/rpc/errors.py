@@ -38,8 +38,10 @@ class ClientError(RpcError):
     code = INVALID_REQUEST
 
 
-class InvalidParams(RpcError):
-    """Params the reference rejects with -32602 (e.g. user input over the size limit)."""
+class InvalidParams(ClientError):
+    """Params the reference rejects with -32602: values that contradict each other
+    (`command/exec` with both `timeoutMs` and `disableTimeout`, a zero terminal size) or user
+    input over the size limit."""
 
     code = INVALID_PARAMS
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from parley.agent.turn import ProviderSettings
 from parley.auth import AuthStore
 from parley.config import Config
+from parley.mcp.hub import McpHub
 from parley.protocol import models as m
 from parley.protocol.methods import BY_NAME, experimental_reason
 from parley.protocol.params import parse_params
@@ -31,9 +32,12 @@ from parley.rpc.connection import (
     RpcConnection,
 )
 from parley.rpc.errors import ClientError, InternalError, MethodNotFound, RpcError
+from parley.server.deferred import DeferredReply
 from parley.server.handlers import HANDLERS, NO_PARAMS_OK
 from parley.server.platform_info import platform_family, platform_os, user_agent
 from parley.server.tasks import spawn
+from parley.skills.catalog import SkillCatalog
+from parley.skills.extension import SkillsExtension
 from parley.threads.ids import parse_thread_id
 from parley.threads.runtime import ThreadRuntime
 from parley.threads.store import ThreadStore
@@ -49,6 +53,8 @@ class AppServer:
         self.store = ThreadStore(config.codex_home)
         self.threads: dict[str, ThreadRuntime] = {}
         self.sessions: list[ClientSession] = []
+        self.mcp = McpHub(config.codex_home, self.broadcast)
+        self.skills = SkillCatalog(config.codex_home, lambda: self.broadcast("skills/changed", {}))
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
         session = ClientSession(self, write)
@@ -78,10 +84,20 @@ class AppServer:
             raise ClientError(f"thread not found: {raw_id}")
         return thread
 
+    def equip(self, thread: ThreadRuntime) -> None:
+        """Give a new or loaded thread its MCP servers (connecting in the background) and its
+        skills, and watch its skill folders for changes."""
+        tools = self.mcp.for_thread(thread.id)
+        tools.start()
+        thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
+        self.skills.watch(thread.cwd)
+
     async def shutdown(self) -> None:
         for thread in list(self.threads.values()):
             with contextlib.suppress(Exception):
                 await thread.close()
+        await self.mcp.close()
+        await self.skills.close()
 
 
 class ClientSession:
@@ -94,6 +110,8 @@ class ClientSession:
         self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
         # Actions to run once the current request's response is written (see after_response).
         self._after: list[Callable[[], None]] = []
+        # Actions to run when the connection ends (see on_close).
+        self._on_close: list[Callable[[], None]] = []
         self.closed = False
 
     # ---- identity used by threads ------------------------------------------------------
@@ -169,15 +187,37 @@ class ClientSession:
                 )
             )
             return
-        self._write(self.rpc.response(request.id, result))
+        if isinstance(result, DeferredReply):
+            spawn(self._reply_later(request, result.result))
+        else:
+            self._write(self.rpc.response(request.id, result))
         for action in self._after:
             action()
+
+    async def _reply_later(self, request: Request, result: Awaitable[Any]) -> None:
+        try:
+            value = await result
+        except RpcError as exc:
+            line = self.rpc.error(request.id, exc)
+        except Exception:
+            log.exception("internal error while handling %s", request.method)
+            line = self.rpc.error(
+                request.id, InternalError(f"internal error while handling `{request.method}`")
+            )
+        else:
+            line = self.rpc.response(request.id, value)
+        if not self.closed:
+            self._write(line)
 
     def after_response(self, action: Callable[[], None]) -> None:
         """Run `action` right after the current request's response is written (notifications
         the reference sends after its answer, such as `thread/started`). Requests on one
         connection are handled one at a time, so "current" is unambiguous."""
         self._after.append(action)
+
+    def on_close(self, action: Callable[[], None]) -> None:
+        """Run `action` when the connection ends (a service's per-connection clean-up)."""
+        self._on_close.append(action)
 
     async def _dispatch(self, request: Request) -> Any:
         method = request.method
@@ -209,15 +249,27 @@ class ClientSession:
     def close(self) -> None:
         """The connection ended: stop receiving notifications, fail pending requests."""
         self.closed = True
+        for action in self._on_close:
+            try:
+                action()
+            except Exception:
+                log.exception("a clean-up action failed when the connection closed")
+        self._on_close.clear()
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(ConnectionError("client disconnected"))
         for thread in list(self.server.threads.values()):
+            was_subscribed = self in thread.subscribers
             thread.unsubscribe(self)
             if not thread.subscribers and thread.realtime is not None:
                 conversation = thread.realtime
                 thread.realtime = None
                 spawn(conversation.close_silently())
+            if was_subscribed and not thread.subscribers and thread.active is None:
+                # Its last client went away and nothing runs on it: unload it, as the
+                # reference does (thread/resume loads it again).
+                self.server.threads.pop(thread.id, None)
+                spawn(thread.close())
         if self in self.server.sessions:
             self.server.sessions.remove(self)
 

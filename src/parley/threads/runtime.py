@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from parley.agent.extensions import TurnExtension
 from parley.agent.turn import (
     AgentSessionState,
     ProviderSettings,
@@ -132,6 +133,8 @@ class ThreadRuntime:
         self._auto_turns = sum(1 for t in self.turns if t.id.startswith("auto-compact-"))
         # Token totals and session-wide approvals carry over from turn to turn.
         self.agent_state = AgentSessionState()
+        # Tools from outside the agent (MCP servers, skills), attached by the server.
+        self.extensions: list[TurnExtension] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ---- wire objects ------------------------------------------------------------------
@@ -254,6 +257,8 @@ class ThreadRuntime:
             originator=name,
             user_agent=agent,
             features=self.config.features,
+            shell_environment=self.config.shell_environment_policy,
+            codex_home=self.config.codex_home,
         )
 
     def start_turn(
@@ -466,6 +471,7 @@ class _TurnIO:
         self._stored = stored
         self._prior = list(thread.history)
         self.agent_state = thread.agent_state
+        self.extensions = thread.extensions
         self.thread_id = thread.id
         self.turn_id = turn.id
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from parley.agent.tools.processes import ProcessTable
+from parley.tools.shell_snapshot import ShellSnapshotSlot
 
 if TYPE_CHECKING:
     from parley.agent.approval import ApprovalPolicy
@@ -73,6 +74,7 @@ class ToolContext:
     plan_mode: bool = False
     dynamic_tools: tuple[dict[str, Any], ...] = ()  # the thread's DynamicToolSpec objects
     processes: ProcessTable = field(default_factory=ProcessTable)
+    shell_snapshot: ShellSnapshotSlot | None = None
 
 
 class AgentTool(Protocol):

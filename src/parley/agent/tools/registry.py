@@ -44,6 +44,9 @@ class ToolBox:
     def specs(self) -> list[dict[str, Any]]:
         return [spec for tool in self.tools if (spec := tool.spec()) is not None]
 
+    def has(self, name: str) -> bool:
+        return any(tool.name == name for tool in self.tools)
+
     async def run(self, call: ToolCall) -> CallOutcome:
         for tool in self.tools:
             if tool.name == call.name:

@@ -47,6 +47,9 @@ class ShellCommandTool:
             sandbox=context.sandbox,
             approval_policy=context.approval_policy,
             approvals=context.grants,
+            environment=context.settings.shell_environment,
+            codex_home=context.settings.codex_home,
+            snapshot=context.shell_snapshot,
         )
 
     def spec(self) -> dict[str, Any] | None:

@@ -16,7 +16,6 @@ import codecs
 import contextlib
 import logging
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,10 @@ import orjson
 from parley.agent.approval import Decision, parse_decision, plan_exec
 from parley.agent.tools.base import CallOutcome, ToolCall, ToolContext
 from parley.agent.tools.processes import ExecProcess, ProcessTable
+from parley.tools.command_reaper import REAPER
 from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
-from parley.tools.sandbox import SandboxPolicy, bwrap_argv, check, find_bwrap
+from parley.tools.sandbox import ConfinedLaunch, SandboxPolicy, find_bwrap, prepare_launch, support
+from parley.tools.seccomp import SeccompUnavailableError
 from parley.tools.shell import (
     MODEL_OUTPUT_LIMIT,
     command_env,
@@ -218,25 +219,39 @@ class ExecCommandTool:
         sandbox: SandboxPolicy,
         sandboxed: bool,
     ) -> ExecProcess:
+        launch: ConfinedLaunch | None = None
         full = argv
         if sandboxed:
-            problem = await asyncio.to_thread(check)
+            support_ = await asyncio.to_thread(support)
             bwrap = find_bwrap()
-            if problem is not None or bwrap is None:
-                raise RuntimeError(problem or "bubblewrap is not available")
-            full = bwrap_argv(bwrap, sandbox, argv, cwd)
-        marker = uuid.uuid4().hex
-        env = command_env(sandbox)
+            if support_.problem is not None or bwrap is None:
+                raise RuntimeError(support_.problem or "bubblewrap is not available")
+            try:
+                launch = prepare_launch(bwrap, support_, sandbox, argv, cwd)
+            except SeccompUnavailableError as exc:
+                raise RuntimeError(str(exc)) from None
+            full = launch.argv
+        await asyncio.to_thread(REAPER.prepare)
+        marker = REAPER.marker()
+        env = command_env(self._ctx.settings.shell_environment, self._ctx.channel.thread_id)
+        if sandboxed and sandbox.network_disabled:
+            env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
         env[MARKER_VARIABLE] = marker
-        proc = await asyncio.create_subprocess_exec(
-            *full,
-            cwd=str(cwd),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-            env=env,
-        )
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *full,
+                cwd=str(cwd),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+                pass_fds=launch.pass_fds if launch is not None else (),
+            )
+        finally:
+            if launch is not None:
+                launch.close()
+        REAPER.started(proc.pid)
         process = ExecProcess(
             process_id, item, proc, ProcessTree(proc.pid, marker), self._ctx.notifier
         )
@@ -267,6 +282,7 @@ async def _pump(process: ExecProcess) -> None:
     except asyncio.CancelledError:
         process.kill()
         code = await proc.wait()
+    REAPER.finished(proc.pid)
     process.exit_code = 128 - code if code < 0 else code
     duration = int((time.monotonic() - process.started) * 1000)
     process.notifier.item_completed(

@@ -6,6 +6,30 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from parley.server.handlers.account import account_logout, account_read, login_start
+from parley.server.handlers.command_exec import (
+    command_exec,
+    command_exec_resize,
+    command_exec_terminate,
+    command_exec_write,
+)
+from parley.server.handlers.config import config_read
+from parley.server.handlers.fs import (
+    fs_copy,
+    fs_create_directory,
+    fs_get_metadata,
+    fs_read_directory,
+    fs_read_file,
+    fs_remove,
+    fs_unwatch,
+    fs_watch,
+    fs_write_file,
+)
+from parley.server.handlers.mcp import (
+    mcp_resource_read,
+    mcp_server_oauth_login,
+    mcp_server_reload,
+    mcp_server_status_list,
+)
 from parley.server.handlers.models import model_list
 from parley.server.handlers.realtime import (
     realtime_append_audio,
@@ -14,6 +38,8 @@ from parley.server.handlers.realtime import (
     realtime_start,
     realtime_stop,
 )
+from parley.server.handlers.skills import skills_config_write, skills_list
+from parley.server.handlers.terminals import background_terminals_clean
 from parley.server.handlers.threads import (
     thread_archive,
     thread_list,
@@ -25,7 +51,6 @@ from parley.server.handlers.threads import (
     thread_unarchive,
     thread_unsubscribe,
 )
-from parley.server.handlers.terminals import background_terminals_clean
 from parley.server.handlers.turns import turn_interrupt, turn_start, turn_steer
 
 if TYPE_CHECKING:
@@ -50,11 +75,31 @@ HANDLERS: dict[str, Handler] = {
     "thread/realtime/stop": realtime_stop,
     "thread/realtime/listVoices": realtime_list_voices,
     "model/list": model_list,
+    "config/read": config_read,
     "thread/name/set": thread_name_set,
     "thread/archive": thread_archive,
     "thread/unarchive": thread_unarchive,
     "thread/unsubscribe": thread_unsubscribe,
     "thread/loaded/list": thread_loaded_list,
     "thread/backgroundTerminals/clean": background_terminals_clean,
+    "command/exec": command_exec,
+    "command/exec/write": command_exec_write,
+    "command/exec/resize": command_exec_resize,
+    "command/exec/terminate": command_exec_terminate,
+    "fs/readFile": fs_read_file,
+    "fs/writeFile": fs_write_file,
+    "fs/createDirectory": fs_create_directory,
+    "fs/getMetadata": fs_get_metadata,
+    "fs/readDirectory": fs_read_directory,
+    "fs/remove": fs_remove,
+    "fs/copy": fs_copy,
+    "fs/watch": fs_watch,
+    "fs/unwatch": fs_unwatch,
+    "mcpServerStatus/list": mcp_server_status_list,
+    "mcpServer/resource/read": mcp_resource_read,
+    "config/mcpServer/reload": mcp_server_reload,
+    "mcpServer/oauth/login": mcp_server_oauth_login,
+    "skills/list": skills_list,
+    "skills/config/write": skills_config_write,
 }
-NO_PARAMS_OK = frozenset({"account/logout"})
+NO_PARAMS_OK = frozenset({"account/logout", "config/mcpServer/reload"})

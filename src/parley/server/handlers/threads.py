@@ -123,6 +123,7 @@ async def thread_start(session: ClientSession, raw: Any) -> Any:
     )
     apply_thread_start_agent_params(thread, params)
     server.threads[thread_id] = thread
+    server.equip(thread)
     thread.subscribe(session)
     session.after_response(
         lambda: session.notify("thread/started", {"thread": thread.wire()}),
@@ -166,6 +167,7 @@ def _load_thread(session: ClientSession, raw_id: str) -> ThreadRuntime:
         turns=stored.turns,
     )
     server.threads[thread.id] = thread
+    server.equip(thread)
     return thread
 
 
