@@ -181,7 +181,7 @@ async def _serve_ws(server: AppServer, host: str, port: int, policy: WsAuthPolic
 def _running_turns(server: AppServer) -> set[asyncio.Task[None]]:
     return {
         thread.active.task
-        for thread in server.threads.values()
+        for thread in server.threads
         if thread.active is not None
         and thread.active.task is not None
         and not thread.active.task.done()

@@ -9,7 +9,6 @@ are answered in the order they arrive and one slow thread never stalls another.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -30,6 +29,7 @@ from parley.rpc.connection import (
     RequestId,
     Response,
     RpcConnection,
+    encode,
 )
 from parley.rpc.errors import ClientError, InternalError, MethodNotFound, RpcError
 from parley.server.deferred import DeferredReply
@@ -38,9 +38,8 @@ from parley.server.platform_info import platform_family, platform_os, user_agent
 from parley.server.tasks import spawn
 from parley.skills.catalog import SkillCatalog
 from parley.skills.extension import SkillsExtension
-from parley.threads.ids import parse_thread_id
+from parley.threads.registry import ThreadRegistry
 from parley.threads.runtime import ThreadRuntime
-from parley.threads.store import ThreadStore
 from parley.tools.sandbox import check as sandbox_problem
 
 log = logging.getLogger(__name__)
@@ -50,11 +49,12 @@ class AppServer:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.auth = AuthStore(config.codex_home, config.provider.env_key or "OPENAI_API_KEY")
-        self.store = ThreadStore(config.codex_home)
-        self.threads: dict[str, ThreadRuntime] = {}
         self.sessions: list[ClientSession] = []
         self.mcp = McpHub(config.codex_home, self.broadcast)
         self.skills = SkillCatalog(config.codex_home, lambda: self.broadcast("skills/changed", {}))
+        self.threads = ThreadRegistry(
+            config, self.provider_settings, lambda: self.auth.api_key, on_loaded=self.equip
+        )
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
         session = ClientSession(self, write)
@@ -75,14 +75,8 @@ class AppServer:
         )
 
     def thread(self, raw_id: str) -> ThreadRuntime:
-        try:
-            thread_id = parse_thread_id(raw_id)
-        except ValueError as exc:
-            raise ClientError(f"invalid thread id: {exc}") from None
-        thread = self.threads.get(thread_id)
-        if thread is None:
-            raise ClientError(f"thread not found: {raw_id}")
-        return thread
+        """A loaded thread by its client-supplied id (`thread not found` otherwise)."""
+        return self.threads.loaded(raw_id)
 
     def equip(self, thread: ThreadRuntime) -> None:
         """Give a new or loaded thread its MCP servers (connecting in the background) and its
@@ -93,9 +87,7 @@ class AppServer:
         self.skills.watch(thread.cwd)
 
     async def shutdown(self) -> None:
-        for thread in list(self.threads.values()):
-            with contextlib.suppress(Exception):
-                await thread.close()
+        await self.threads.close_all()
         await self.mcp.close()
         await self.skills.close()
 
@@ -108,6 +100,8 @@ class ClientSession:
         self._write = write
         self.rpc = RpcConnection()
         self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
+        # What each waiting request asked, so a resuming client can be asked again.
+        self._asked: dict[RequestId, tuple[str, dict[str, Any]]] = {}
         # Actions to run once the current request's response is written (see after_response).
         self._after: list[Callable[[], None]] = []
         # Actions to run when the connection ends (see on_close).
@@ -137,11 +131,13 @@ class ClientSession:
         request_id, line = self.rpc.server_request(method, params)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
+        self._asked[request_id] = (method, params)
         self._write(line)
         try:
             return await future
         finally:
             self._waiting.pop(request_id, None)
+            self._asked.pop(request_id, None)
             self.rpc.forget(request_id)
             # Answered, or dropped because the turn ended: either way the client can close
             # whatever it showed for the request.
@@ -150,6 +146,13 @@ class ClientSession:
                 self.notify(
                     "serverRequest/resolved", {"threadId": thread_id, "requestId": request_id}
                 )
+
+    def replay_pending_requests(self, thread_id: str) -> None:
+        """Send again, with the same ids, the requests about `thread_id` still unanswered on
+        this connection (as the reference does for a client that resumes the thread)."""
+        for request_id, (method, params) in list(self._asked.items()):
+            if params.get("threadId") == thread_id and not self.closed:
+                self._write(encode({"id": request_id, "method": method, "params": params}))
 
     # ---- input -------------------------------------------------------------------------
     async def receive_line(self, line: bytes) -> None:
@@ -258,7 +261,7 @@ class ClientSession:
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(ConnectionError("client disconnected"))
-        for thread in list(self.server.threads.values()):
+        for thread in self.server.threads:
             was_subscribed = self in thread.subscribers
             thread.unsubscribe(self)
             if not thread.subscribers and thread.realtime is not None:
@@ -268,8 +271,7 @@ class ClientSession:
             if was_subscribed and not thread.subscribers and thread.active is None:
                 # Its last client went away and nothing runs on it: unload it, as the
                 # reference does (thread/resume loads it again).
-                self.server.threads.pop(thread.id, None)
-                spawn(thread.close())
+                spawn(self.server.threads.close(thread))
         if self in self.server.sessions:
             self.server.sessions.remove(self)
 
