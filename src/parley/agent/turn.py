@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import orjson
 
 from parley.agent.approval import ApprovalPolicy
+from parley.agent.compaction import SUMMARY_REQUEST, replacement_history
 from parley.agent.extensions import ExtensionCall, TurnExtension
 from parley.agent.notifier import TurnNotifier
 from parley.agent.plan_mode import PlanModeFilter
@@ -117,6 +118,8 @@ class AgentSessionState:
     dynamic_tools: list[dict[str, Any]] = field(default_factory=list)  # from thread/start
     feature_overrides: dict[str, bool] = field(default_factory=dict)  # thread/start config
     processes: ProcessTable = field(default_factory=ProcessTable)  # unified exec
+    context_tokens: int = 0  # context size the latest response reported (for auto-compaction)
+    compact_next_turn: bool = False  # thread/compact/start: the next turn only compacts
 
 
 def usage_breakdown(usage: dict[str, Any]) -> dict[str, int]:
@@ -208,7 +211,10 @@ class TurnEngine:
 
     # ---- the loop ----------------------------------------------------------------------
     async def run(self, user_input: list[dict[str, Any]]) -> TurnResult:
-        self._add_user_input(user_input)
+        compact_only = self._state.compact_next_turn and not user_input
+        self._state.compact_next_turn = False
+        if not compact_only:
+            self._add_user_input(user_input)
         await self._gather_extensions()
         try:
             async with ResponsesClient(
@@ -217,6 +223,10 @@ class TurnEngine:
                 self._headers(),
                 sleep=self._sleep,
             ) as client:
+                if compact_only or self._context_full():
+                    await self._compact(client)
+                    if compact_only:
+                        return TurnResult("completed", None, None)
                 while True:
                     outcome = await self._sample(client)
                     for item in outcome.history_items:
@@ -225,6 +235,7 @@ class TurnEngine:
                         self._last_agent_message = outcome.last_agent_message
                     if outcome.usage is not None:
                         self._token_usage(outcome.usage)
+                        self._state.context_tokens = usage_breakdown(outcome.usage)["totalTokens"]
                     self._rate_limits()
                     if await self._run_calls(outcome.function_calls):
                         return TurnResult("interrupted", None, self._last_agent_message)
@@ -233,13 +244,49 @@ class TurnEngine:
                         self._add_user_input(steer)
                     if not outcome.function_calls and not steering:
                         return TurnResult("completed", None, self._last_agent_message)
+                    if self._context_full() or self._state.compact_next_turn:
+                        self._state.compact_next_turn = False
+                        await self._compact(client)
         except UpstreamError as exc:
             log.info("turn %s failed: %s", self._io.turn_id, exc.message)
             return TurnResult("failed", exc.to_turn_error(), self._last_agent_message)
 
-    async def _sample(self, client: ResponsesClient) -> ResponseOutcome:
-        """One model response, retrying the request when the stream breaks early."""
+    # ---- compaction --------------------------------------------------------------------
+    def _context_full(self) -> bool:
+        limit = self._settings.auto_compact_token_limit
+        return limit is not None and limit > 0 and self._state.context_tokens >= limit
+
+    async def _compact(self, client: ResponsesClient) -> None:
+        """Asks the model for a summary and continues from it instead of the whole history
+        (shown as a `contextCompaction` item; the thread records a `compacted` entry)."""
+        item = {"type": "contextCompaction", "id": str(uuid.uuid4())}
+        self._notifier.item_started(item)
+        prompt = self._settings.compact_prompt or SUMMARY_REQUEST
         body = self._request_body()
+        body.pop("text", None)  # a turn's output schema is for its answer, not the summary
+        request = {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": prompt}],
+        }
+        body["input"] = [*body["input"], request]
+        outcome = await self._sample(client, body, show=False)
+        summary = outcome.last_agent_message or ""
+        replacement = replacement_history([*self._prior, *self._turn_items], summary)
+        record_compaction = getattr(self._io, "record_compaction", None)
+        if callable(record_compaction):
+            record_compaction(summary, replacement)
+        self._prior, self._turn_items = replacement, []
+        self._state.context_tokens = 0
+        self._notifier.item_completed(item)
+        self._notifier.notify("thread/compacted", {})
+
+    async def _sample(
+        self, client: ResponsesClient, body: dict[str, Any] | None = None, *, show: bool = True
+    ) -> ResponseOutcome:
+        """One model response, retrying the request when the stream breaks early; with
+        `show=False` the client sees none of it (a compaction's summary)."""
+        body = body if body is not None else self._request_body()
         max_retries = max(self._settings.provider.stream_max_retries, 0)
         retries = 0
         self._notifier.new_request()
@@ -258,7 +305,7 @@ class TurnEngine:
                         notices = translator.feed(event)
                         if plan_filter is not None:
                             notices = plan_filter.filter(notices)
-                        for method, params in notices:
+                        for method, params in notices if show else ():
                             self._notifier.send(method, params)
                 return translator.outcome()
             except StreamInterrupted as exc:

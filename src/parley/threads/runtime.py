@@ -293,6 +293,8 @@ class ThreadRuntime:
             originator=name,
             user_agent=agent,
             features=self.config.features,
+            compact_prompt=self.config.compact_prompt,
+            auto_compact_token_limit=self.config.model_auto_compact_token_limit,
             shell_environment=self.config.shell_environment_policy,
             codex_home=self.config.codex_home,
         )
@@ -534,6 +536,10 @@ class _TurnIO:
 
     def record(self, item: dict[str, Any]) -> None:
         self._thread.record.append(rollout.response_item_line(item))
+
+    def record_compaction(self, summary: str, replacement: list[dict[str, Any]]) -> None:
+        """The model history from here on is `replacement` (a compaction's result)."""
+        self._thread.record.append(rollout.compacted_line(summary, replacement))
 
     def take_steering(self) -> list[list[dict[str, Any]]]:
         pending = self._turn.steering[:]

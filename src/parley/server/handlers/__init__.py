@@ -39,6 +39,7 @@ from parley.server.handlers.realtime import (
     realtime_stop,
 )
 from parley.server.handlers.skills import skills_config_write, skills_list
+from parley.server.handlers.compaction import thread_compact_start
 from parley.server.handlers.terminals import background_terminals_clean
 from parley.server.handlers.threads import (
     thread_archive,
@@ -85,6 +86,7 @@ HANDLERS: dict[str, Handler] = {
     "thread/unsubscribe": thread_unsubscribe,
     "thread/loaded/list": thread_loaded_list,
     "thread/backgroundTerminals/clean": background_terminals_clean,
+    "thread/compact/start": thread_compact_start,
     "thread/fork": thread_fork,
     "thread/rollback": thread_rollback,
     "thread/metadata/update": thread_metadata_update,
