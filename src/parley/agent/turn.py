@@ -49,6 +49,7 @@ from parley.agent.turn_options import (
     personality_instructions,
     request_fields,
 )
+from parley.agent.user_shell import run_user_command
 from parley.tools.sandbox import SandboxPolicy
 from parley.tools.shell import user_shell
 from parley.tools.shell_snapshot import ShellSnapshotSlot
@@ -120,6 +121,8 @@ class AgentSessionState:
     processes: ProcessTable = field(default_factory=ProcessTable)  # unified exec
     context_tokens: int = 0  # context size the latest response reported (for auto-compaction)
     compact_next_turn: bool = False  # thread/compact/start: the next turn only compacts
+    user_commands: list[str] = field(default_factory=list)  # thread/shellCommand, for the next turn
+    running: TurnEngine | None = None  # the engine of the thread's running turn
 
 
 def usage_breakdown(usage: dict[str, Any]) -> dict[str, int]:
@@ -167,6 +170,7 @@ class TurnEngine:
         self._options = self._state.options
         self._output_schema = self._options.take_output_schema()
         self._rerouted = False
+        self._pending_notes: list[dict[str, Any]] = []  # user shell results for the model
         self._extensions: list[TurnExtension] = list(getattr(io, "extensions", ()))
         self._extension_tools: list[dict[str, Any]] = []
         self._prior = list(io.history())
@@ -211,6 +215,33 @@ class TurnEngine:
 
     # ---- the loop ----------------------------------------------------------------------
     async def run(self, user_input: list[dict[str, Any]]) -> TurnResult:
+        self._state.running = self
+        try:
+            return await self._run(user_input)
+        finally:
+            if self._state.running is self:
+                self._state.running = None
+
+    async def run_user_command(self, command: str) -> None:
+        """thread/shellCommand during this turn: shown in it; the model sees the result at its
+        next request (never between a tool call and its output)."""
+        note = await run_user_command(
+            command,
+            self._settings.cwd,
+            self._notifier.notify,
+            self._settings.shell_environment,
+            self._io.thread_id,
+        )
+        self._pending_notes.append(note)
+
+    async def _run(self, user_input: list[dict[str, Any]]) -> TurnResult:
+        if not user_input and self._state.user_commands:
+            commands, self._state.user_commands = self._state.user_commands, []
+            for command in commands:
+                await self.run_user_command(command)
+            for note in self._pending_notes:
+                self._record(note)
+            return TurnResult("completed", None, None)
         compact_only = self._state.compact_next_turn and not user_input
         self._state.compact_next_turn = False
         if not compact_only:
@@ -286,6 +317,9 @@ class TurnEngine:
     ) -> ResponseOutcome:
         """One model response, retrying the request when the stream breaks early; with
         `show=False` the client sees none of it (a compaction's summary)."""
+        for note in self._pending_notes:
+            self._record(note)
+        self._pending_notes.clear()
         body = body if body is not None else self._request_body()
         max_retries = max(self._settings.provider.stream_max_retries, 0)
         retries = 0

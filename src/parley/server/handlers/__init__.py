@@ -12,6 +12,7 @@ from parley.server.handlers.command_exec import (
     command_exec_terminate,
     command_exec_write,
 )
+from parley.server.handlers.compaction import thread_compact_start
 from parley.server.handlers.config import config_read
 from parley.server.handlers.fs import (
     fs_copy,
@@ -38,8 +39,8 @@ from parley.server.handlers.realtime import (
     realtime_start,
     realtime_stop,
 )
+from parley.server.handlers.shell_command import thread_shell_command
 from parley.server.handlers.skills import skills_config_write, skills_list
-from parley.server.handlers.compaction import thread_compact_start
 from parley.server.handlers.terminals import background_terminals_clean
 from parley.server.handlers.threads import (
     thread_archive,
@@ -87,6 +88,7 @@ HANDLERS: dict[str, Handler] = {
     "thread/loaded/list": thread_loaded_list,
     "thread/backgroundTerminals/clean": background_terminals_clean,
     "thread/compact/start": thread_compact_start,
+    "thread/shellCommand": thread_shell_command,
     "thread/fork": thread_fork,
     "thread/rollback": thread_rollback,
     "thread/metadata/update": thread_metadata_update,

@@ -22,5 +22,9 @@ async def thread_compact_start(session: ClientSession, raw: Any) -> Any:
     thread.subscribe(session)
     thread.agent_state.compact_next_turn = True
     if thread.active is None or thread.active.interrupted:
-        session.after_response(lambda: thread.start_turn([]))
+
+        def start() -> None:
+            thread.start_turn([])
+
+        session.after_response(start)
     return {}

@@ -1,4 +1,4 @@
-"""thread/backgroundTerminals/clean (and thread/shellCommand): commands outside agent turns."""
+"""thread/backgroundTerminals/clean: end the processes the agent left running (unified exec)."""
 
 from __future__ import annotations
 
