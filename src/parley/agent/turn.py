@@ -39,6 +39,7 @@ from parley.agent.prompt import BASE_INSTRUCTIONS, developer_message, environmen
 from parley.agent.prompt import user_message as build_user_message
 from parley.agent.response_events import FunctionCall, ResponseOutcome, ResponseTranslator
 from parley.agent.responses import ResponsesClient, StreamInterrupted, UpstreamError
+from parley.agent.review import REVIEW_INSTRUCTIONS, ReviewRequest, render_review
 from parley.agent.settings import ProviderSettings, TurnSettings
 from parley.agent.tools.base import CallOutcome, Output, SessionGrants, ToolCall, ToolContext
 from parley.agent.tools.processes import ProcessTable
@@ -123,6 +124,7 @@ class AgentSessionState:
     compact_next_turn: bool = False  # thread/compact/start: the next turn only compacts
     user_commands: list[str] = field(default_factory=list)  # thread/shellCommand, for the next turn
     running: TurnEngine | None = None  # the engine of the thread's running turn
+    review: ReviewRequest | None = None  # review/start: the next turn is this review
 
 
 def usage_breakdown(usage: dict[str, Any]) -> dict[str, int]:
@@ -235,6 +237,9 @@ class TurnEngine:
         self._pending_notes.append(note)
 
     async def _run(self, user_input: list[dict[str, Any]]) -> TurnResult:
+        review, self._state.review = self._state.review, None
+        if review is not None:
+            return await self._review(review)
         if not user_input and self._state.user_commands:
             commands, self._state.user_commands = self._state.user_commands, []
             for command in commands:
@@ -246,6 +251,10 @@ class TurnEngine:
         self._state.compact_next_turn = False
         if not compact_only:
             self._add_user_input(user_input)
+        return await self._loop(compact_only=compact_only)
+
+    async def _loop(self, *, compact_only: bool = False) -> TurnResult:
+        """Requests, tool calls and steering until the model answers without calling a tool."""
         await self._gather_extensions()
         try:
             async with ResponsesClient(
@@ -281,6 +290,24 @@ class TurnEngine:
         except UpstreamError as exc:
             log.info("turn %s failed: %s", self._io.turn_id, exc.message)
             return TurnResult("failed", exc.to_turn_error(), self._last_agent_message)
+
+    # ---- review ------------------------------------------------------------------------
+    async def _review(self, review: ReviewRequest) -> TurnResult:
+        """A review turn: its own conversation with review instructions, bracketed by the
+        entered/exited review mode items (both with the turn's id)."""
+        marker = {"type": "enteredReviewMode", "id": self._io.turn_id, "review": review.hint}
+        self._notifier.item_started(marker)
+        self._notifier.item_completed(marker)
+        self._prior = []
+        self._settings = dataclasses.replace(self._settings, base_instructions=REVIEW_INSTRUCTIONS)
+        task = {"type": "input_text", "text": review.task}
+        self._record({"type": "message", "role": "user", "content": [task]})
+        result = await self._loop()
+        text = render_review(result.last_agent_message or "")
+        exited = {"type": "exitedReviewMode", "id": self._io.turn_id, "review": text}
+        self._notifier.item_started(exited)
+        self._notifier.item_completed(exited)
+        return result
 
     # ---- compaction --------------------------------------------------------------------
     def _context_full(self) -> bool:

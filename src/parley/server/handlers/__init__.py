@@ -39,6 +39,7 @@ from parley.server.handlers.realtime import (
     realtime_start,
     realtime_stop,
 )
+from parley.server.handlers.review import review_start
 from parley.server.handlers.shell_command import thread_shell_command
 from parley.server.handlers.skills import skills_config_write, skills_list
 from parley.server.handlers.terminals import background_terminals_clean
@@ -89,6 +90,7 @@ HANDLERS: dict[str, Handler] = {
     "thread/backgroundTerminals/clean": background_terminals_clean,
     "thread/compact/start": thread_compact_start,
     "thread/shellCommand": thread_shell_command,
+    "review/start": review_start,
     "thread/fork": thread_fork,
     "thread/rollback": thread_rollback,
     "thread/metadata/update": thread_metadata_update,
