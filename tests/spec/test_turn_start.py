@@ -705,3 +705,27 @@ async def test_command_execution_notifications_include_process_id(
         assert completed["exitCode"] is not None, "expected exit_code for failed command"
     assert completed["processId"] == started_process_id
     await mcp.read_notification("turn/completed")
+
+
+async def test_turn_start_with_elevated_override_does_not_persist_project_trust(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """A turn switched to danger-full-access does not mark the workspace trusted in config."""
+    responses_server.push(create_final_assistant_message_sse_response("Done"))
+    create_config_toml(codex_home, responses_server.uri, "never", {"personality": True})
+    workspace = codex_home.parent / "workspace"
+    workspace.mkdir()
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread({"cwd": str(workspace)})
+    await start_turn(
+        mcp,
+        thread["id"],
+        "Hello",
+        cwd=str(workspace),
+        sandboxPolicy={"type": "dangerFullAccess"},
+    )
+    await mcp.read_notification("turn/completed")
+    config_toml = (codex_home / "config.toml").read_text()
+    assert 'trust_level = "trusted"' not in config_toml
+    assert str(workspace) not in config_toml

@@ -124,7 +124,8 @@ def environment_message(cwd: Path, shell: str, today: dt.date | None = None) -> 
 MAX_LOCAL_IMAGE_BYTES = 20 * 1024 * 1024
 
 
-def _local_image(path_text: str, cwd: Path) -> dict[str, Any]:
+def local_image_part(path_text: str, cwd: Path) -> dict[str, Any]:
+    """A local image as an `input_image` content part (or an `input_text` saying why not)."""
     path = Path(path_text).expanduser()
     if not path.is_absolute():
         path = cwd / path
@@ -155,7 +156,7 @@ def user_content(user_input: list[dict[str, Any]], cwd: Path) -> list[dict[str, 
         elif kind == "image":
             content.append({"type": "input_image", "image_url": str(part.get("url", ""))})
         elif kind == "localImage":
-            content.append(_local_image(str(part.get("path", "")), cwd))
+            content.append(local_image_part(str(part.get("path", "")), cwd))
         elif kind == "skill":
             name, path = part.get("name", ""), part.get("path", "")
             content.append({"type": "input_text", "text": f'<skill name="{name}" path="{path}"/>'})

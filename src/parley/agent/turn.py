@@ -196,6 +196,7 @@ class TurnEngine:
             dynamic_tools=tuple(self._state.dynamic_tools),
             processes=self._state.processes,
             shell_snapshot=self._state.shell_snapshot,
+            view_image=self._state.feature_overrides.get("view_image_tool", True),
         )
         self.tools = ToolBox(turn_tools(self.tool_context))
 

@@ -75,6 +75,7 @@ class ToolContext:
     dynamic_tools: tuple[dict[str, Any], ...] = ()  # the thread's DynamicToolSpec objects
     processes: ProcessTable = field(default_factory=ProcessTable)
     shell_snapshot: ShellSnapshotSlot | None = None
+    view_image: bool = True  # offer view_image (the `view_image_tool` feature is not off)
 
 
 class AgentTool(Protocol):

@@ -17,6 +17,7 @@ from parley.agent.tools.request_user_input import RequestUserInputTool
 from parley.agent.tools.shell_command import ShellCommandTool
 from parley.agent.tools.unified_exec import ExecCommandTool, WriteStdinTool
 from parley.agent.tools.update_plan import UpdatePlanTool
+from parley.agent.tools.view_image import ViewImageTool
 
 
 def turn_tools(context: ToolContext) -> list[AgentTool]:
@@ -30,6 +31,7 @@ def turn_tools(context: ToolContext) -> list[AgentTool]:
         RequestPermissionsTool(context),
         ExecCommandTool(context, context.processes),
         WriteStdinTool(context, context.processes),
+        ViewImageTool(context, offered=context.view_image),
     ]
     tools += [DynamicTool(context, spec) for spec in context.dynamic_tools]
     return tools
