@@ -14,7 +14,9 @@ process tree is killed, and `CancelledError` propagates.
 Optional extension of `TurnIO`: an attribute `agent_state` holding an `AgentSessionState` (one
 per thread) carries the thread's cumulative token usage and the commands approved "for the
 session" across turns; without it both start fresh each turn. Another, `extensions`, holds
-the thread's `TurnExtension`s (MCP servers, skills; see `parley.agent.extensions`).
+the thread's `TurnExtension`s (MCP servers, skills; see `parley.agent.extensions`). Methods
+`attempt_started()` and `attempt_finished(completed)`, when present, bracket each streamed
+attempt (see `_attempt`).
 """
 
 from __future__ import annotations
@@ -353,23 +355,8 @@ class TurnEngine:
         retries = 0
         self._notifier.new_request()
         while True:
-            self._notifier.new_attempt()
-            translator = ResponseTranslator()
-            plan_filter = PlanModeFilter(self._io.turn_id) if self._options.plan_mode else None
             try:
-                opened = False
-                async with contextlib.aclosing(client.stream(body)) as events:
-                    async for event in events:
-                        if not opened:
-                            opened = True
-                            self._rate_limits()
-                        self._check_reroute(client.served_model, event)
-                        notices = translator.feed(event)
-                        if plan_filter is not None:
-                            notices = plan_filter.filter(notices)
-                        for method, params in notices if show else ():
-                            self._notifier.send(method, params)
-                return translator.outcome()
+                return await self._attempt(client, body, show=show)
             except StreamInterrupted as exc:
                 detail = client.redact(f"stream disconnected before completion: {exc.message}")
                 if retries >= max_retries:
@@ -389,6 +376,43 @@ class TurnEngine:
                     },
                 )
                 await self._sleep(client.backoff(retries))
+
+    async def _attempt(
+        self, client: ResponsesClient, body: dict[str, Any], *, show: bool = True
+    ) -> ResponseOutcome:
+        """One streamed attempt; the items a broken stream completed are not kept. With
+        `show=False` the client sees none of it (a compaction's summary)."""
+        self._notifier.new_attempt()
+        translator = ResponseTranslator()
+        plan_filter = PlanModeFilter(self._io.turn_id) if self._options.plan_mode else None
+        self._attempt_hook("attempt_started")
+        kept = True
+        try:
+            opened = False
+            async with contextlib.aclosing(client.stream(body)) as events:
+                async for event in events:
+                    if not opened:
+                        opened = True
+                        self._rate_limits()
+                    self._check_reroute(client.served_model, event)
+                    notices = translator.feed(event)
+                    if plan_filter is not None:
+                        notices = plan_filter.filter(notices)
+                    for method, params in notices if show else ():
+                        self._notifier.send(method, params)
+            return translator.outcome()
+        except StreamInterrupted:
+            kept = False
+            raise
+        finally:
+            self._attempt_hook("attempt_finished", kept)
+
+    def _attempt_hook(self, name: str, *args: bool) -> None:
+        """Optional `TurnIO` extension: `attempt_started()` / `attempt_finished(completed)`
+        bracket each streamed attempt, so items of a broken, retried stream are not kept."""
+        hook = getattr(self._io, name, None)
+        if callable(hook):
+            hook(*args)
 
     async def _run_calls(self, calls: list[FunctionCall]) -> bool:
         """Runs the response's tool calls in order; True when the user cancelled the turn."""

@@ -103,6 +103,7 @@ async def thread_start(session: ClientSession, raw: Any) -> Any:
         extended=bool(params.persist_extended_history),
     )
     apply_thread_start_agent_params(thread, params)
+    await session.server.require_mcp_servers(thread)
     thread.subscribe(session)
     _announce_started(session, thread)
     return _thread_response(thread)
@@ -133,6 +134,7 @@ async def thread_resume(session: ClientSession, raw: Any) -> Any:
         if loaded is not None and not loaded.record.materialized:
             raise ThreadNotFound(f"no rollout found for thread id {loaded.id}")
     thread = registry.load(params.thread_id if path is None else None, path=path)
+    await session.server.require_mcp_servers(thread)
     if not thread.is_running:
         thread.settings = _settings_from(session, params, thread.settings)
     thread.subscribe(session)
