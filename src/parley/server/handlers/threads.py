@@ -85,7 +85,10 @@ def _settings_from(
         or (base.sandbox_mode if base else config.sandbox_mode),
         approval_policy=approval or (base.approval_policy if base else config.approval_policy),
         network_access=base.network_access if base else config.network_access,
-        base_instructions=params.base_instructions or (base.base_instructions if base else None),
+        # An explicitly empty override means no system prompt at all (not the default one).
+        base_instructions=params.base_instructions
+        if params.base_instructions is not None
+        else (base.base_instructions if base else None),
         developer_instructions=params.developer_instructions
         or (base.developer_instructions if base else None),
     )
