@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
 from parley.rpc.errors import ClientError
+from parley.server.handlers.agent_params import apply_thread_start_agent_params
 from parley.server.handlers.wire import enum_value
 from parley.threads import rollout
 from parley.threads.registry import ListQuery, ThreadNotFound
@@ -84,7 +85,10 @@ def _settings_from(
         or (base.sandbox_mode if base else config.sandbox_mode),
         approval_policy=approval or (base.approval_policy if base else config.approval_policy),
         network_access=base.network_access if base else config.network_access,
-        base_instructions=params.base_instructions or (base.base_instructions if base else None),
+        # An explicitly empty override means no system prompt at all (not the default one).
+        base_instructions=params.base_instructions
+        if params.base_instructions is not None
+        else (base.base_instructions if base else None),
         developer_instructions=params.developer_instructions
         or (base.developer_instructions if base else None),
     )
@@ -101,6 +105,7 @@ async def thread_start(session: ClientSession, raw: Any) -> Any:
         ephemeral=bool(params.ephemeral),
         extended=bool(params.persist_extended_history),
     )
+    apply_thread_start_agent_params(thread, params)
     await session.server.require_mcp_servers(thread)
     thread.subscribe(session)
     _announce_started(session, thread)
