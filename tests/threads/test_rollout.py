@@ -233,3 +233,36 @@ def test_the_index_is_rebuilt_from_the_files_when_missing_or_corrupt(tmp_path: P
     assert ids() == ["0199a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b"]
     (day / CLI.name).unlink()
     assert ids() == []
+
+
+def test_a_locked_index_still_lists_from_the_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holding the index locked does not fail or empty a listing, and the index
+    file is kept (a lock is not corruption)."""
+    import sqlite3
+
+    from parley.threads import index as index_module
+
+    monkeypatch.setattr(index_module, "LOCK_TIMEOUT_S", 0.05)
+    store = ThreadStore(tmp_path)
+    day = tmp_path / "sessions" / "2025" / "10" / "02"
+    day.mkdir(parents=True)
+    (day / CLI.name).write_bytes(CLI.read_bytes())
+    index = ThreadIndex(store)
+    index.refresh()
+    (day / TORN.name).write_bytes(TORN.read_bytes())  # a change to write while it is locked
+    holder = sqlite3.connect(index.path)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        page, _ = index.page(
+            archived=False, sort_key="created_at", cursor=None, limit=10, accept=lambda s: True
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+    assert [s.id for s in page] == [
+        "0199c0de-0000-7000-8000-0000000000aa",
+        "0199a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
+    ]
+    assert index.path.exists()
