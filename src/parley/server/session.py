@@ -17,6 +17,8 @@ from parley.agent.turn import ProviderSettings
 from parley.auth import AuthStore
 from parley.config import Config
 from parley.mcp.hub import McpHub
+from parley.mcp.thread_tools import ThreadMcp
+from parley.plugins.featured import FeaturedPlugins
 from parley.protocol import models as m
 from parley.protocol.methods import BY_NAME, experimental_reason
 from parley.protocol.params import parse_params
@@ -52,11 +54,13 @@ class AppServer:
         self.sessions: list[ClientSession] = []
         self.mcp = McpHub(config.codex_home, self.broadcast)
         self.skills = SkillCatalog(config.codex_home, lambda: self.broadcast("skills/changed", {}))
+        self.featured_plugins = FeaturedPlugins(config.codex_home)
         self.threads = ThreadRegistry(
             config, self.provider_settings, lambda: self.auth.api_key, on_loaded=self.equip
         )
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
+        self.featured_plugins.warm()  # as the reference does at start-up
         session = ClientSession(self, write)
         self.sessions.append(session)
         return session
@@ -72,6 +76,7 @@ class AppServer:
             request_max_retries=p.request_max_retries,
             stream_max_retries=p.stream_max_retries,
             name=p.name,
+            stream_idle_timeout_s=p.stream_idle_timeout_ms / 1000,
         )
 
     def thread(self, raw_id: str) -> ThreadRuntime:
@@ -85,6 +90,19 @@ class AppServer:
         tools.start()
         thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
         self.skills.watch(thread.cwd)
+
+    async def require_mcp_servers(self, thread: ThreadRuntime) -> None:
+        """Wait for the thread's required MCP servers; if any failed, the thread is unloaded and
+        the request fails, naming them (as the reference fails thread/start and thread/resume)."""
+        for extension in thread.extensions:
+            if not isinstance(extension, ThreadMcp):
+                continue
+            failures = await extension.required_failures()
+            if failures:
+                await self.threads.close(thread)
+                raise InternalError(
+                    "required MCP servers failed to initialize: " + "; ".join(failures)
+                )
 
     async def shutdown(self) -> None:
         await self.threads.close_all()

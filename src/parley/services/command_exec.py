@@ -28,17 +28,26 @@ import os
 import signal
 import struct
 import termios
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from parley.config.shell_environment import ShellEnvironmentPolicy
 from parley.protocol import models as m
 from parley.rpc.errors import ClientError, InternalError, InvalidParams
+from parley.tools.command_reaper import REAPER
 from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
-from parley.tools.sandbox import SandboxMode, SandboxPolicy, bwrap_argv, check, find_bwrap
+from parley.tools.sandbox import (
+    ConfinedLaunch,
+    SandboxMode,
+    SandboxPolicy,
+    find_bwrap,
+    prepare_launch,
+    support,
+)
+from parley.tools.seccomp import SeccompUnavailableError
 from parley.tools.shell import command_env
 
 DEFAULT_TIMEOUT_MS = 10_000
@@ -81,6 +90,7 @@ class ExecSpec:
         server_cwd: Path,
         sandbox_mode: str,
         base_env: Mapping[str, str] | None = None,
+        environment_policy: ShellEnvironmentPolicy | None = None,
     ) -> ExecSpec:
         """Checks `params` in the reference's order; raises ClientError/InvalidParams."""
         if not params.command:
@@ -103,7 +113,7 @@ class ExecSpec:
         if params.process_id is None and (tty or stream_stdin or stream_output):
             raise ClientError("command/exec tty or streaming requires a client-supplied processId")
         policy = sandbox_policy(params.sandbox_policy, sandbox_mode, cwd)
-        env = dict(base_env) if base_env is not None else command_env(policy)
+        env = dict(base_env) if base_env is not None else _client_command_env(environment_policy)
         for name, value in (params.env or {}).items():
             if value is None:
                 env.pop(name, None)
@@ -191,6 +201,17 @@ def decode_base64(text: str, what: str) -> bytes:
         raise InvalidParams(f"invalid {what}: {exc}") from None
 
 
+def _client_command_env(policy: ShellEnvironmentPolicy | None) -> dict[str, str]:
+    """The environment of a client's own command: the server's, filtered like the agent's
+    commands (no secrets), except that `CODEX_HOME` is kept, as the reference keeps it (the
+    credentials in it stay hidden by the sandbox)."""
+    env = command_env(policy)
+    codex_home = os.environ.get("CODEX_HOME")
+    if codex_home is not None:
+        env.setdefault("CODEX_HOME", codex_home)
+    return env
+
+
 def exit_code_of(returncode: int | None) -> int:
     if returncode is None:
         return -1
@@ -225,17 +246,29 @@ class RunningCommand:
         """Starts the process; ClientError/InternalError say why it could not start."""
         spec = self.spec
         argv = spec.argv
+        launch: ConfinedLaunch | None = None
         if spec.policy.confined:
-            problem = await asyncio.to_thread(check)
+            # The same confinement as the agent's commands: user namespace, no capabilities,
+            # the seccomp filter, protected config and hidden credentials.
+            sandbox = await asyncio.to_thread(support)
             bwrap = find_bwrap()
-            if problem is not None or bwrap is None:
-                raise InternalError(f"exec failed: {problem or 'bubblewrap is not available'}")
-            argv = bwrap_argv(bwrap, spec.policy, argv, spec.cwd)
-        marker = uuid.uuid4().hex
+            if sandbox.problem is not None or bwrap is None:
+                problem = sandbox.problem or "bubblewrap is not available"
+                raise InternalError(f"exec failed: {problem}")
+            try:
+                launch = prepare_launch(bwrap, sandbox, spec.policy, argv, spec.cwd)
+            except SeccompUnavailableError as exc:
+                raise InternalError(f"exec failed: {exc}") from None
+            argv = launch.argv
+        await asyncio.to_thread(REAPER.prepare)
+        marker = REAPER.marker()
         env = {**spec.env, MARKER_VARIABLE: marker}
+        if spec.policy.network_disabled:
+            env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
+        pass_fds = launch.pass_fds if launch is not None else ()
         try:
             if spec.tty:
-                self._proc = await self._spawn_on_terminal(argv, env)
+                self._proc = await self._spawn_on_terminal(argv, env, pass_fds)
             else:
                 self._proc = await asyncio.create_subprocess_exec(
                     *argv,
@@ -247,9 +280,14 @@ class RunningCommand:
                     stdout=asyncio.subprocess.PIPE,
                     stderr=asyncio.subprocess.PIPE,
                     start_new_session=True,
+                    pass_fds=pass_fds,
                 )
         except OSError as exc:
             raise InternalError(f"failed to spawn command: {exc}") from None
+        finally:
+            if launch is not None:
+                launch.close()
+        REAPER.started(self._proc.pid)
         self._tree = ProcessTree(self._proc.pid, marker)
         if self._master is not None:
             self._readers.append(asyncio.create_task(self._read_terminal(self._master)))
@@ -263,7 +301,7 @@ class RunningCommand:
             )
 
     async def _spawn_on_terminal(
-        self, argv: list[str], env: dict[str, str]
+        self, argv: list[str], env: dict[str, str], pass_fds: tuple[int, ...]
     ) -> asyncio.subprocess.Process:
         master, slave = os.openpty()
         try:
@@ -278,6 +316,7 @@ class RunningCommand:
                 stdout=slave,
                 stderr=slave,
                 start_new_session=True,
+                pass_fds=pass_fds,
             )
         except BaseException:
             os.close(master)
@@ -385,6 +424,7 @@ class RunningCommand:
                     self.terminate()  # descendants still hold the output open
                     await asyncio.wait(pending, timeout=DRAIN_GRACE_S)
         finally:
+            REAPER.finished(proc.pid)
             self._finish()
         code = TIMEOUT_EXIT_CODE if self._timed_out else exit_code_of(proc.returncode)
         return ExecResult(

@@ -300,9 +300,17 @@ class ThreadRuntime:
             developer_context=tuple(developer),
             originator=name,
             user_agent=agent,
-            shell_environment=self.config.shell_environment_policy,
-            codex_home=self.config.codex_home,
+            **self._command_settings(),
         )
+
+    def _command_settings(self) -> dict[str, Any]:
+        """The config that shapes the agent's commands (none in unit tests without a config)."""
+        if self.config is None:
+            return {}
+        return {
+            "shell_environment": self.config.shell_environment_policy,
+            "codex_home": self.config.codex_home,
+        }
 
     def start_turn(
         self,
@@ -516,6 +524,9 @@ class ThreadRuntime:
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
+        for extension in self.extensions:
+            with contextlib.suppress(Exception):
+                await extension.close()
 
 
 class _TurnIO:
@@ -530,14 +541,33 @@ class _TurnIO:
         self.extensions = thread.extensions
         self.thread_id = thread.id
         self.turn_id = turn.id
+        self._attempt_items: list[dict[str, Any]] | None = None
 
     def emit(self, method: str, params: dict[str, Any]) -> None:
         if method == "item/completed":
             item = params.get("item")
             if isinstance(item, dict):
-                lines = rollout.events_for_item(item, self.turn_id, extended=self._extended)
-                self._thread.record.append(*lines)
+                if self._attempt_items is not None:
+                    self._attempt_items.append(item)
+                else:
+                    self._store_item(item)
         self._thread.emit(method, params)
+
+    def _store_item(self, item: dict[str, Any]) -> None:
+        lines = rollout.events_for_item(item, self.turn_id, extended=self._extended)
+        self._thread.record.append(*lines)
+
+    def attempt_started(self) -> None:
+        """A model stream starts: the items it completes are kept only if it completes."""
+        self._attempt_items = []
+
+    def attempt_finished(self, completed: bool) -> None:
+        """Store the attempt's items, or forget them when the stream broke and is retried
+        (the model's history never gets them, so the turn and the rollout must not either)."""
+        items, self._attempt_items = self._attempt_items or [], None
+        if completed:
+            for item in items:
+                self._store_item(item)
 
     async def request_client(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         result = await self._thread.request_client(method, params)

@@ -60,6 +60,15 @@ def read_stat(pid: int) -> ProcStat | None:
         return None
 
 
+def environ_contains(pid: int, entry_prefix: bytes) -> bool:
+    """Some entry of the process's environment starts with `entry_prefix` (`NAME=value...`)."""
+    try:
+        environ = (PROC / str(pid) / "environ").read_bytes()
+    except OSError:
+        return False
+    return environ.startswith(entry_prefix) or b"\0" + entry_prefix in environ
+
+
 def all_processes() -> list[ProcStat]:
     stats: list[ProcStat] = []
     try:
@@ -120,11 +129,7 @@ class ProcessTree:
     def _carries_marker(self, stat: ProcStat) -> bool:
         if self._marker is None or stat.start_time < self._root_start or stat.pid == os.getpid():
             return False
-        try:
-            environ = (PROC / str(stat.pid) / "environ").read_bytes()
-        except OSError:
-            return False
-        return environ.startswith(self._marker) or b"\0" + self._marker in environ
+        return environ_contains(stat.pid, self._marker)
 
     def _session_is_ours(self, by_pid: dict[int, ProcStat]) -> bool:
         if self._root_session == os.getsid(0):

@@ -251,6 +251,30 @@ def prepare_launch(
     return ConfinedLaunch(full, (fd,))
 
 
+class SandboxUnavailableError(RuntimeError):
+    """A confined command was asked for but bubblewrap (or the filter) cannot run here."""
+
+
+def confine(policy: SandboxPolicy, argv: list[str], cwd: Path) -> ConfinedLaunch:
+    """What to start for `argv` under `policy` (itself when unconfined); blocking (probes once).
+
+    Raises SandboxUnavailableError, never falling back to an unconfined run. The caller passes
+    `pass_fds` to the child and calls `close()` once it has started.
+    """
+    if not policy.confined:
+        return ConfinedLaunch(list(argv), ())
+    sandbox = support()
+    bwrap = find_bwrap()
+    if sandbox.problem is not None or bwrap is None:
+        raise SandboxUnavailableError(sandbox.problem or "bubblewrap is not available")
+    try:
+        return prepare_launch(bwrap, sandbox, policy, argv, cwd)
+    except (SeccompUnavailableError, OSError) as exc:
+        raise SandboxUnavailableError(
+            f"the sandbox's seccomp filter cannot be built: {exc}"
+        ) from None
+
+
 def find_bwrap() -> str | None:
     return shutil.which("bwrap")
 

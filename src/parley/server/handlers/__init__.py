@@ -6,6 +6,11 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from parley.server.handlers.account import account_logout, account_read, login_start
+from parley.server.handlers.apps import (
+    app_list,
+    thread_decrement_elicitation,
+    thread_increment_elicitation,
+)
 from parley.server.handlers.command_exec import (
     command_exec,
     command_exec_resize,
@@ -24,6 +29,12 @@ from parley.server.handlers.fs import (
     fs_watch,
     fs_write_file,
 )
+from parley.server.handlers.fuzzy_search import (
+    fuzzy_file_search,
+    fuzzy_session_start,
+    fuzzy_session_stop,
+    fuzzy_session_update,
+)
 from parley.server.handlers.mcp import (
     mcp_resource_read,
     mcp_server_oauth_login,
@@ -31,6 +42,12 @@ from parley.server.handlers.mcp import (
     mcp_server_status_list,
 )
 from parley.server.handlers.models import model_list
+from parley.server.handlers.plugins import (
+    plugin_install,
+    plugin_list,
+    plugin_read,
+    plugin_uninstall,
+)
 from parley.server.handlers.realtime import (
     realtime_append_audio,
     realtime_append_text,
@@ -99,11 +116,22 @@ HANDLERS: dict[str, Handler] = {
     "fs/copy": fs_copy,
     "fs/watch": fs_watch,
     "fs/unwatch": fs_unwatch,
+    "fuzzyFileSearch": fuzzy_file_search,
+    "fuzzyFileSearch/sessionStart": fuzzy_session_start,
+    "fuzzyFileSearch/sessionUpdate": fuzzy_session_update,
+    "fuzzyFileSearch/sessionStop": fuzzy_session_stop,
     "mcpServerStatus/list": mcp_server_status_list,
     "mcpServer/resource/read": mcp_resource_read,
     "config/mcpServer/reload": mcp_server_reload,
     "mcpServer/oauth/login": mcp_server_oauth_login,
     "skills/list": skills_list,
     "skills/config/write": skills_config_write,
+    "plugin/list": plugin_list,
+    "plugin/read": plugin_read,
+    "plugin/install": plugin_install,
+    "plugin/uninstall": plugin_uninstall,
+    "app/list": app_list,
+    "thread/increment_elicitation": thread_increment_elicitation,
+    "thread/decrement_elicitation": thread_decrement_elicitation,
 }
 NO_PARAMS_OK = frozenset({"account/logout", "config/mcpServer/reload"})

@@ -38,7 +38,10 @@ _PROCESSES: ConnectionState[CommandExecProcesses] = ConnectionState(
 async def command_exec(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.CommandExecParams, raw)
     spec = ExecSpec.from_params(
-        params, server_cwd=Path.cwd(), sandbox_mode=session.server.config.sandbox_mode
+        params,
+        server_cwd=Path.cwd(),
+        sandbox_mode=session.server.config.sandbox_mode,
+        environment_policy=session.server.config.shell_environment_policy,
     )
     processes = _PROCESSES.get(session)
     client_id = spec.process_id

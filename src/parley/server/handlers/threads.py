@@ -99,6 +99,7 @@ async def thread_start(session: ClientSession, raw: Any) -> Any:
         ephemeral=bool(params.ephemeral),
         extended=bool(params.persist_extended_history),
     )
+    await session.server.require_mcp_servers(thread)
     thread.subscribe(session)
     _announce_started(session, thread)
     return _thread_response(thread)
@@ -118,6 +119,7 @@ async def thread_resume(session: ClientSession, raw: Any) -> Any:
         )
     else:
         thread = registry.resume(params.thread_id, _rollout_path(params.path))
+        await session.server.require_mcp_servers(thread)
         if not thread.is_running:
             thread.settings = _settings_from(session, params, thread.settings)
     thread.subscribe(session)
