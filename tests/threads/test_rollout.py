@@ -266,3 +266,26 @@ def test_a_locked_index_still_lists_from_the_files(
         "0199a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
     ]
     assert index.path.exists()
+
+
+def test_commands_are_recorded_only_in_extended_history() -> None:
+    """As the reference: a command execution is kept in the rollout (`exec_command_end`) only
+    for threads that asked for extended history, and then reads back as the same item."""
+    item = {
+        "type": "commandExecution",
+        "id": "call_1",
+        "command": "ls -la",
+        "cwd": "/work",
+        "status": "completed",
+        "aggregatedOutput": "total 0\n",
+        "exitCode": 0,
+        "durationMs": 1234,
+    }
+    assert rollout.events_for_item(item, "t1", extended=False) == []
+    lines = [rollout.task_started("t1", 1), *rollout.events_for_item(item, "t1", extended=True)]
+    (turn,) = rollout.build_turns(lines)
+    (rebuilt,) = turn["items"]
+    assert rebuilt["type"] == "commandExecution"
+    assert (rebuilt["id"], rebuilt["command"], rebuilt["cwd"]) == ("call_1", "ls -la", "/work")
+    assert (rebuilt["exitCode"], rebuilt["durationMs"]) == (0, 1234)
+    assert rebuilt["aggregatedOutput"] == "total 0\n"
