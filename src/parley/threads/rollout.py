@@ -735,7 +735,7 @@ class HistoryBuilder:
             nanos = _int_or_none(duration.get("nanos")) or 0
             duration_ms = secs * 1000 + nanos // 1_000_000
         status = payload.get("status", "completed")
-        item = {
+        item: dict[str, Any] = {
             "type": "commandExecution",
             "id": str(payload.get("call_id", "")),
             "command": text,
