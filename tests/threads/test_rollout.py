@@ -289,3 +289,15 @@ def test_commands_are_recorded_only_in_extended_history() -> None:
     assert (rebuilt["id"], rebuilt["command"], rebuilt["cwd"]) == ("call_1", "ls -la", "/work")
     assert (rebuilt["exitCode"], rebuilt["durationMs"]) == (0, 1234)
     assert rebuilt["aggregatedOutput"] == "total 0\n"
+
+
+def test_appending_after_a_torn_line_keeps_the_new_line_readable(tmp_path: Path) -> None:
+    """A thread resumed after a crash mid-write appends on a fresh line: the torn fragment stays
+    a single skipped line and what is written now reads back."""
+    path = tmp_path / TORN.name
+    path.write_bytes(TORN.read_bytes())
+    record = ThreadRecord(path, materialized=True, lines=rollout.read_rollout(path))
+    record.append(rollout.event_line("agent_message", message="after the crash", phase=None))
+    lines = rollout.read_rollout(path)
+    assert lines[-1].payload["message"] == "after the crash"
+    assert len(lines) == 4
