@@ -117,6 +117,7 @@ class ThreadRegistry:
         extended: bool = False,
         forked_from: str | None = None,
         history: list[rollout.RolloutLine] | None = None,
+        originator: str = ORIGINATOR,
     ) -> ThreadRuntime:
         """A new thread; its rollout file appears with its first turn (or at once for a fork,
         which starts with the history it copies)."""
@@ -136,7 +137,7 @@ class ThreadRegistry:
             id=thread_id,
             timestamp=rollout.format_timestamp(started),
             cwd=str(settings.cwd),
-            originator=ORIGINATOR,
+            originator=originator or ORIGINATOR,
             cli_version=PROTOCOL_VERSION,
             source="vscode",
             model_provider=settings.model_provider,
@@ -295,6 +296,7 @@ class ThreadRegistry:
         *,
         ephemeral: bool,
         extended: bool,
+        originator: str = ORIGINATOR,
     ) -> ThreadRuntime:
         """A new thread with a stored thread's history; `settings_for` turns the source's
         settings into the fork's."""
@@ -315,6 +317,7 @@ class ThreadRegistry:
             extended=extended,
             forked_from=stored.meta.id,
             history=history,
+            originator=originator,
         )
 
     def read(self, raw_id: str, include_turns: bool) -> dict[str, Any]:

@@ -98,6 +98,7 @@ async def thread_start(session: ClientSession, raw: Any) -> Any:
         _settings_from(session, params),
         ephemeral=bool(params.ephemeral),
         extended=bool(params.persist_extended_history),
+        originator=session.client_name,
     )
     await session.server.require_mcp_servers(thread)
     thread.subscribe(session)
@@ -135,6 +136,7 @@ async def thread_fork(session: ClientSession, raw: Any) -> Any:
         lambda base: _settings_from(session, params, base),
         ephemeral=bool(params.ephemeral),
         extended=bool(params.persist_extended_history),
+        originator=session.client_name,
     )
     thread.subscribe(session)
     response = _thread_response(thread, include_turns=True)
