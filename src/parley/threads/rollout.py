@@ -499,7 +499,13 @@ class RolloutWriter:
     def _write(self, lines: list[RolloutLine]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = b"".join(line.encode() + b"\n" for line in lines)
-        with self.path.open("ab") as file:
+        with self.path.open("ab+") as file:
+            if file.tell() > 0:
+                file.seek(-1, os.SEEK_END)
+                if file.read(1) != b"\n":
+                    # A torn last line (a crash mid-write): end it, so it stays one bad line
+                    # that readers skip instead of swallowing the line written now.
+                    data = b"\n" + data
             file.write(data)
 
     def moved_to(self, path: Path) -> None:

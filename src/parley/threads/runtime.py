@@ -486,8 +486,16 @@ class ThreadRuntime:
             self.lifecycle.apply(TurnEvent.END)
 
     # ---- realtime ----------------------------------------------------------------------
-    def attach_realtime(self, conversation: RealtimeConversation) -> None:
-        self.realtime = conversation
+    def attach_realtime(self, conversation: RealtimeConversation) -> RealtimeConversation | None:
+        """Make `conversation` the thread's realtime session; returns the one it replaces (the
+        caller closes it)."""
+        previous, self.realtime = self.realtime, conversation
+        return previous
+
+    def detach_realtime(self) -> RealtimeConversation | None:
+        """Drop the thread's realtime session (returned for the caller to close)."""
+        previous, self.realtime = self.realtime, None
+        return previous
 
     def realtime_stopped(self) -> None:
         self._realtime_ended_pending = True
