@@ -208,6 +208,8 @@ class Audio {
       this.relayPlayed = m.played;
       stats.playedPeak = Math.max(stats.playedPeak, m.peak);
       stats.playing = m.playing;
+      stats.buffered = m.buffered;
+      stats.playerReports = (stats.playerReports || 0) + 1;
       stats.underruns = m.underruns;
       updateSpeaking(m.playing);
     };
@@ -541,7 +543,8 @@ function onNotification(method, params) {
       break;
     case "thread/realtime/outputAudio/delta": {
       const item = params.audio.itemId || null;
-      if (item && state.interruptedItems.has(item)) {
+      if (state.talking && item) state.interruptedItems.add(item); // push-to-talk is half-duplex
+      if (state.talking || (item && state.interruptedItems.has(item))) {
         stats.droppedAfterBargeIn += 1;
         break;
       }
@@ -568,6 +571,7 @@ function onNotification(method, params) {
       break;
     case "turn/completed":
       renderTurn(params.turn, true);
+      loadThreads(); // the thread's preview and time changed
       break;
     case "item/started":
       renderItem(params.item, false);
