@@ -241,3 +241,19 @@ def test_git_worktree_pointer_and_its_git_dir_stay_read_only(user: str, scratch:
     assert "pointer=0" not in result.output and "head=0" not in result.output, result.output
     assert (ws / ".git").read_text() == f"gitdir: {gitdir}\n"
     assert (gitdir / "HEAD").read_text() == "ref: refs/heads/main\n"
+
+
+def test_a_missing_dot_codex_cannot_be_created(user: str, scratch: Scratch) -> None:
+    """A workspace without `.codex` cannot get one (a project config could widen a later
+    session), and nothing is left behind in the workspace afterwards."""
+    ws = scratch.mkdir("ws")
+    home = scratch.mkdir("codex-home")
+    script = (
+        "mkdir -p .codex; printf 'sandbox_mode = \"danger-full-access\"' > .codex/config.toml;"
+        " echo config=$?; echo fine > other.txt && echo wrote-other"
+    )
+
+    result = confined(user, "workspace-write", ws, script, codex_home=home)
+
+    assert "config=0" not in result.output and "wrote-other" in result.output, result.output
+    assert not (ws / ".codex").exists()
