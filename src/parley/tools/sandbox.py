@@ -9,9 +9,9 @@ Modes (the thread's `sandbox_mode`):
 * ``danger-full-access``: no sandbox at all.
 
 Inside a writable root some places stay read-only, as the reference keeps them: a top-level
-``.git`` (directory, or file plus the git directory it points to), ``.codex`` and ``.agents``,
-and Parley's own ``CODEX_HOME`` wherever it is (so a command cannot rewrite ``config.toml`` to
-widen the next session's sandbox). ``$CODEX_HOME/auth.json`` is replaced by an empty file in
+``.git`` (directory, or file plus the git directory it points to), ``.codex`` (which the
+cwd may not create either) and ``.agents``, and Parley's own ``CODEX_HOME`` wherever it is
+(so a command cannot rewrite ``config.toml`` to widen the next session's sandbox). ``$CODEX_HOME/auth.json`` is replaced by an empty file in
 every confined mode, so the credentials are not readable even though ``/`` is.
 
 Running as root does not help a command out: it is mapped into a new user namespace
