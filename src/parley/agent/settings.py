@@ -18,6 +18,8 @@ class ProviderSettings:
     name: str = "OpenAI"
     # First retry delay; later ones double (with ±10% jitter). Tests make it tiny.
     retry_base_delay_s: float = 0.2
+    # A stream with no SSE event for this long fails the attempt (provider stream_idle_timeout_ms).
+    stream_idle_timeout_s: float = 300.0
 
     @property
     def responses_url(self) -> str:

@@ -14,7 +14,9 @@ process tree is killed, and `CancelledError` propagates.
 Optional extension of `TurnIO`: an attribute `agent_state` holding an `AgentSessionState` (one
 per thread) carries the thread's cumulative token usage and the commands approved "for the
 session" across turns; without it both start fresh each turn. Another, `extensions`, holds
-the thread's `TurnExtension`s (MCP servers, skills; see `parley.agent.extensions`).
+the thread's `TurnExtension`s (MCP servers, skills; see `parley.agent.extensions`). Methods
+`attempt_started()` and `attempt_finished(completed)`, when present, bracket each streamed
+attempt (see `_attempt`).
 """
 
 from __future__ import annotations
@@ -207,18 +209,8 @@ class TurnEngine:
         retries = 0
         self._notifier.new_request()
         while True:
-            self._notifier.new_attempt()
-            translator = ResponseTranslator()
             try:
-                opened = False
-                async with contextlib.aclosing(client.stream(body)) as events:
-                    async for event in events:
-                        if not opened:
-                            opened = True
-                            self._rate_limits()
-                        for method, params in translator.feed(event):
-                            self._notifier.send(method, params)
-                return translator.outcome()
+                return await self._attempt(client, body)
             except StreamInterrupted as exc:
                 detail = client.redact(f"stream disconnected before completion: {exc.message}")
                 if retries >= max_retries:
@@ -238,6 +230,35 @@ class TurnEngine:
                     },
                 )
                 await self._sleep(client.backoff(retries))
+
+    async def _attempt(self, client: ResponsesClient, body: dict[str, Any]) -> ResponseOutcome:
+        """One streamed attempt; the items a broken stream completed are not kept."""
+        self._notifier.new_attempt()
+        translator = ResponseTranslator()
+        self._attempt_hook("attempt_started")
+        kept = True
+        try:
+            opened = False
+            async with contextlib.aclosing(client.stream(body)) as events:
+                async for event in events:
+                    if not opened:
+                        opened = True
+                        self._rate_limits()
+                    for method, params in translator.feed(event):
+                        self._notifier.send(method, params)
+            return translator.outcome()
+        except StreamInterrupted:
+            kept = False
+            raise
+        finally:
+            self._attempt_hook("attempt_finished", kept)
+
+    def _attempt_hook(self, name: str, *args: bool) -> None:
+        """Optional `TurnIO` extension: `attempt_started()` / `attempt_finished(completed)`
+        bracket each streamed attempt, so items of a broken, retried stream are not kept."""
+        hook = getattr(self._io, name, None)
+        if callable(hook):
+            hook(*args)
 
     async def _run_calls(self, calls: list[FunctionCall]) -> bool:
         """Runs the response's tool calls in order; True when the user cancelled the turn."""

@@ -42,6 +42,8 @@ class ModelProvider:
     stream_max_retries: int = 5
     requires_openai_auth: bool = False
     env_key: str | None = None
+    # How long a Responses stream may go without an event before the attempt fails.
+    stream_idle_timeout_ms: int = 300_000
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,7 @@ class Config:
     )
     realtime: RealtimeConfig = field(default_factory=RealtimeConfig)
     features: frozenset[str] = frozenset()
-    shell_environment_policy: ShellEnvironmentPolicy = field(
-        default_factory=ShellEnvironmentPolicy
-    )
+    shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     warnings: tuple[str, ...] = ()
 
     def feature_enabled(self, name: str) -> bool:
@@ -186,6 +186,11 @@ def _provider(reader: _Reader, tree: dict[str, Any], provider_id: str) -> ModelP
             raise reader.fail(f"{prefix}.{name}", f"must be >= 0, found {value}")
         if value > 100:
             reader.warnings.append(f"{prefix}.{name} = {value} is very high; capped at 100")
+    idle_ms = reader.get(
+        raw, "stream_idle_timeout_ms", f"{prefix}.stream_idle_timeout_ms", int, 300_000
+    )
+    if idle_ms <= 0:
+        raise reader.fail(f"{prefix}.stream_idle_timeout_ms", f"must be > 0, found {idle_ms}")
     return ModelProvider(
         id=provider_id,
         name=reader.get(raw, "name", f"{prefix}.name", str, provider_id),
@@ -197,6 +202,7 @@ def _provider(reader: _Reader, tree: dict[str, Any], provider_id: str) -> ModelP
             raw, "requires_openai_auth", f"{prefix}.requires_openai_auth", bool, False
         ),
         env_key=reader.get(raw, "env_key", f"{prefix}.env_key", str, None),
+        stream_idle_timeout_ms=idle_ms,
     )
 
 

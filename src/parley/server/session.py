@@ -72,6 +72,7 @@ class AppServer:
             request_max_retries=p.request_max_retries,
             stream_max_retries=p.stream_max_retries,
             name=p.name,
+            stream_idle_timeout_s=p.stream_idle_timeout_ms / 1000,
         )
 
     def thread(self, raw_id: str) -> ThreadRuntime:
@@ -268,7 +269,7 @@ class ClientSession:
                 conversation = thread.realtime
                 thread.realtime = None
                 spawn(conversation.close_silently())
-            if was_subscribed and not thread.subscribers and thread.active is None:
+            if was_subscribed and not thread.subscribers and thread.is_idle:
                 # Its last client went away and nothing runs on it: unload it, as the
                 # reference does (thread/resume loads it again).
                 spawn(self.server.threads.close(thread))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -124,6 +123,9 @@ class ThreadIndex:
     def __init__(self, store: ThreadStore, path: Path | None = None) -> None:
         self.store = store
         self.path = path or store.home / INDEX_FILE
+        # What the index holds for each path (size, mtime, inode), kept in memory between calls
+        # so a refresh is one directory walk; reloaded when the database is (re)opened empty.
+        self._known: dict[str, tuple[int, int, int]] | None = None
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -140,12 +142,16 @@ class ThreadIndex:
             version = 0
         try:
             if version != SCHEMA_VERSION:
+                self._known = None
                 db.executescript("DROP TABLE IF EXISTS threads;")
                 db.executescript(_SCHEMA)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.row_factory = sqlite3.Row
             with db:
                 yield db
+        except BaseException:
+            self._known = None  # the transaction was rolled back: trust the database again
+            raise
         finally:
             db.close()
 
@@ -155,23 +161,23 @@ class ThreadIndex:
             self._refresh(db)
 
     def _refresh(self, db: sqlite3.Connection) -> None:
-        known = {
-            row["path"]: (row["size"], row["mtime_ns"], row["inode"])
-            for row in db.execute("SELECT path, size, mtime_ns, inode FROM threads")
-        }
+        if self._known is None:
+            self._known = {
+                path: (size, mtime_ns, inode)
+                for path, size, mtime_ns, inode in db.execute(
+                    "SELECT path, size, mtime_ns, inode FROM threads"
+                )
+            }
+        known = self._known
         seen: set[str] = set()
         for archived in (False, True):
-            for path in self.store.rollout_files(archived):
-                key = str(path)
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    continue
+            for key, st in self.store.rollout_stats(archived):
                 seen.add(key)
                 stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
                 if known.get(key) == stamp:
                     continue
-                summary = summarize(path, archived)
+                known[key] = stamp
+                summary = summarize(Path(key), archived)
                 if summary is None:
                     db.execute(
                         "INSERT OR REPLACE INTO threads (path, archived, size, mtime_ns, "
@@ -191,8 +197,10 @@ class ThreadIndex:
                         _encode_summary(summary),
                     ),
                 )
-        gone = [(path,) for path in known if path not in seen]
-        db.executemany("DELETE FROM threads WHERE path = ?", gone)
+        gone = [path for path in known if path not in seen]
+        db.executemany("DELETE FROM threads WHERE path = ?", [(path,) for path in gone])
+        for path in gone:
+            del known[path]
 
     def page(
         self,

@@ -221,6 +221,13 @@ class ThreadStore:
                 for day in _dirs_in(month):
                     yield from _files_in(day)
 
+    def rollout_stats(self, archived: bool) -> Iterator[tuple[str, os.stat_result]]:
+        """(path, stat) of every rollout file, as plain strings, unsorted: the listing index's
+        cheap freshness check over thousands of files."""
+        root = str(self.archived_root if archived else self.root)
+        depth = 0 if archived else 3
+        yield from _scan(root, depth)
+
     def find(self, thread_id: str) -> Path | None:
         """The live rollout of a thread, else its archived one."""
         return self.find_live(thread_id) or self.find_archived(thread_id)
@@ -294,6 +301,23 @@ class ThreadStore:
 
     def name_of(self, thread_id: str) -> str | None:
         return self.names().get(thread_id)
+
+
+def _scan(directory: str, depth: int) -> Iterator[tuple[str, os.stat_result]]:
+    try:
+        with os.scandir(directory) as entries:
+            found = list(entries)
+    except OSError:
+        return
+    for entry in found:
+        if depth > 0:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _scan(entry.path, depth - 1)
+        elif entry.name.startswith("rollout-") and entry.name.endswith(".jsonl"):
+            try:
+                yield entry.path, entry.stat()
+            except OSError:
+                continue
 
 
 def _dirs_in(path: Path) -> list[Path]:

@@ -24,6 +24,12 @@ from parley.server.handlers.fs import (
     fs_watch,
     fs_write_file,
 )
+from parley.server.handlers.fuzzy_search import (
+    fuzzy_file_search,
+    fuzzy_session_start,
+    fuzzy_session_stop,
+    fuzzy_session_update,
+)
 from parley.server.handlers.mcp import (
     mcp_resource_read,
     mcp_server_oauth_login,
@@ -99,6 +105,10 @@ HANDLERS: dict[str, Handler] = {
     "fs/copy": fs_copy,
     "fs/watch": fs_watch,
     "fs/unwatch": fs_unwatch,
+    "fuzzyFileSearch": fuzzy_file_search,
+    "fuzzyFileSearch/sessionStart": fuzzy_session_start,
+    "fuzzyFileSearch/sessionUpdate": fuzzy_session_update,
+    "fuzzyFileSearch/sessionStop": fuzzy_session_stop,
     "mcpServerStatus/list": mcp_server_status_list,
     "mcpServer/resource/read": mcp_resource_read,
     "config/mcpServer/reload": mcp_server_reload,

@@ -44,8 +44,7 @@ class _RealtimePort:
         self._thread.delegate(text)
 
     def has_active_turn(self) -> bool:
-        active = self._thread.active
-        return active is not None and not active.interrupted
+        return self._thread.is_running
 
     def prior_turns(self) -> list[tuple[str, str]]:
         return self._thread.prior_turns()
