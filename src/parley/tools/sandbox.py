@@ -11,8 +11,8 @@ Modes (the thread's `sandbox_mode`):
 Inside a writable root some places stay read-only, as the reference keeps them: a top-level
 ``.git`` (directory, or file plus the git directory it points to), ``.codex`` (which the
 cwd may not create either) and ``.agents``, and Parley's own ``CODEX_HOME`` wherever it is
-(so a command cannot rewrite ``config.toml`` to widen the next session's sandbox). ``$CODEX_HOME/auth.json`` is replaced by an empty file in
-every confined mode, so the credentials are not readable even though ``/`` is.
+(so a command cannot rewrite ``config.toml`` to widen the next session's sandbox).
+``$CODEX_HOME/auth.json`` cannot be read in any confined mode, even though ``/`` can.
 
 Running as root does not help a command out: it is mapped into a new user namespace
 (``--unshare-user``) with every capability dropped (``--cap-drop ALL``), so a remount or a
