@@ -144,6 +144,8 @@ class ResponsesClient:
         self._headers = dict(headers)
         self._sleep = sleep
         self._http: httpx.AsyncClient | None = None
+        # The model the provider says served the latest response (`OpenAI-Model` header).
+        self.served_model: str | None = None
 
     async def __aenter__(self) -> ResponsesClient:
         self._http = httpx.AsyncClient(
@@ -219,6 +221,11 @@ class ResponsesClient:
                         await self._sleep(delay if delay is not None else self.backoff(attempt))
                         continue
                     raise self._status_error(status, body_bytes, retried=attempt > 0)
+                self.served_model = (
+                    response.headers.get("openai-model")
+                    or response.headers.get("x-openai-model")
+                    or None
+                )
                 async with contextlib.aclosing(self._events(response)) as events:
                     async for event in events:
                         yield event

@@ -39,6 +39,9 @@ class TurnSettings:
     developer_context: tuple[str, ...] = ()  # extra developer message parts
     originator: str = "parley"  # client name, sent as the `originator` header
     user_agent: str = "parley"
+    features: frozenset[str] = frozenset()  # enabled feature flags (config [features])
+    compact_prompt: str | None = None  # replaces Parley's own summary request
+    auto_compact_token_limit: int | None = None  # compact when the context reaches this size
     # Which variables commands get (`[shell_environment_policy]`).
     shell_environment: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     # Parley's CODEX_HOME: kept read-only in the sandbox; holds the shell snapshots. Without

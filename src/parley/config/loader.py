@@ -73,6 +73,10 @@ class Config:
     realtime: RealtimeConfig = field(default_factory=RealtimeConfig)
     features: frozenset[str] = frozenset()
     shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
+    # Compaction: the prompt asking the model for a summary, and the context size (tokens) at
+    # which a thread is compacted automatically (None: only on request).
+    compact_prompt: str | None = None
+    model_auto_compact_token_limit: int | None = None
     warnings: tuple[str, ...] = ()
 
     def feature_enabled(self, name: str) -> bool:
@@ -323,5 +327,11 @@ def load_config(
         realtime=realtime,
         features=frozenset(features),
         shell_environment_policy=shell_environment_policy,
+        compact_prompt=_blank_to_none(
+            reader.get(tree, "compact_prompt", "compact_prompt", str, None)
+        ),
+        model_auto_compact_token_limit=reader.get(
+            tree, "model_auto_compact_token_limit", "model_auto_compact_token_limit", int, None
+        ),
         warnings=tuple(reader.warnings),
     )

@@ -282,10 +282,10 @@ class ClientSession:
         for thread in self.server.threads:
             was_subscribed = self in thread.subscribers
             thread.unsubscribe(self)
-            if not thread.subscribers and thread.realtime is not None:
-                conversation = thread.realtime
-                thread.realtime = None
-                spawn(conversation.close_silently())
+            if not thread.subscribers:
+                conversation = thread.detach_realtime()
+                if conversation is not None:
+                    spawn(conversation.close_silently())
             if was_subscribed and not thread.subscribers and thread.is_idle:
                 # Its last client went away and nothing runs on it: unload it, as the
                 # reference does (thread/resume loads it again).

@@ -310,6 +310,9 @@ class ThreadRuntime:
         return {
             "shell_environment": self.config.shell_environment_policy,
             "codex_home": self.config.codex_home,
+            "features": self.config.features,
+            "compact_prompt": self.config.compact_prompt,
+            "auto_compact_token_limit": self.config.model_auto_compact_token_limit,
         }
 
     def start_turn(
@@ -483,8 +486,16 @@ class ThreadRuntime:
             self.lifecycle.apply(TurnEvent.END)
 
     # ---- realtime ----------------------------------------------------------------------
-    def attach_realtime(self, conversation: RealtimeConversation) -> None:
-        self.realtime = conversation
+    def attach_realtime(self, conversation: RealtimeConversation) -> RealtimeConversation | None:
+        """Make `conversation` the thread's realtime session; returns the one it replaces (the
+        caller closes it)."""
+        previous, self.realtime = self.realtime, conversation
+        return previous
+
+    def detach_realtime(self) -> RealtimeConversation | None:
+        """Drop the thread's realtime session (returned for the caller to close)."""
+        previous, self.realtime = self.realtime, None
+        return previous
 
     def realtime_stopped(self) -> None:
         self._realtime_ended_pending = True
@@ -516,6 +527,8 @@ class ThreadRuntime:
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
+        with contextlib.suppress(Exception):
+            await self.agent_state.processes.clean()  # unified-exec processes
         for extension in self.extensions:
             with contextlib.suppress(Exception):
                 await extension.close()
@@ -574,6 +587,10 @@ class _TurnIO:
 
     def record(self, item: dict[str, Any]) -> None:
         self._thread.record.append(rollout.response_item_line(item))
+
+    def record_compaction(self, summary: str, replacement: list[dict[str, Any]]) -> None:
+        """The model history from here on is `replacement` (a compaction's result)."""
+        self._thread.record.append(rollout.compacted_line(summary, replacement))
 
     def take_steering(self) -> list[list[dict[str, Any]]]:
         pending = self._turn.steering[:]

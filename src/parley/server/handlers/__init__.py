@@ -17,6 +17,7 @@ from parley.server.handlers.command_exec import (
     command_exec_terminate,
     command_exec_write,
 )
+from parley.server.handlers.compaction import thread_compact_start
 from parley.server.handlers.config import config_read
 from parley.server.handlers.fs import (
     fs_copy,
@@ -55,7 +56,10 @@ from parley.server.handlers.realtime import (
     realtime_start,
     realtime_stop,
 )
+from parley.server.handlers.review import review_start
+from parley.server.handlers.shell_command import thread_shell_command
 from parley.server.handlers.skills import skills_config_write, skills_list
+from parley.server.handlers.terminals import background_terminals_clean
 from parley.server.handlers.threads import (
     thread_archive,
     thread_fork,
@@ -100,6 +104,10 @@ HANDLERS: dict[str, Handler] = {
     "thread/unarchive": thread_unarchive,
     "thread/unsubscribe": thread_unsubscribe,
     "thread/loaded/list": thread_loaded_list,
+    "thread/backgroundTerminals/clean": background_terminals_clean,
+    "thread/compact/start": thread_compact_start,
+    "thread/shellCommand": thread_shell_command,
+    "review/start": review_start,
     "thread/fork": thread_fork,
     "thread/rollback": thread_rollback,
     "thread/metadata/update": thread_metadata_update,
