@@ -373,7 +373,8 @@ function workList() {
 function renderDiff(diff) {
   const pre = el("pre", { class: "diff" });
   for (const line of (diff || "").split("\n")) {
-    const cls = line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : line.startsWith("@@") ? "hunk" : "";
+    const header = line.startsWith("+++") || line.startsWith("---");
+    const cls = header ? "file" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : line.startsWith("@@") ? "hunk" : "";
     pre.append(el("span", { class: cls, text: line + "\n" }));
   }
   return pre;
