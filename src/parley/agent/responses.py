@@ -146,7 +146,7 @@ class ResponsesClient:
 
     async def __aenter__(self) -> ResponsesClient:
         self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(30.0, read=STREAM_IDLE_TIMEOUT_S),
+            timeout=httpx.Timeout(30.0, read=self._provider.stream_idle_timeout_s),
             # Proxy settings from the environment apply, except to a provider on this machine.
             trust_env=not _is_loopback(self._provider.responses_url),
         )
@@ -174,6 +174,7 @@ class ResponsesClient:
 
     def _request_headers(self) -> dict[str, str]:
         headers = {
+            **dict(self._provider.headers),
             **self._headers,
             "Accept": "text/event-stream",
             "Content-Type": "application/json",
@@ -192,7 +193,11 @@ class ResponsesClient:
         attempt = 0
         while True:
             request = self._http.build_request(
-                "POST", url, content=payload, headers=self._request_headers()
+                "POST",
+                url,
+                content=payload,
+                headers=self._request_headers(),
+                params=dict(self._provider.query_params) or None,
             )
             try:
                 response = await self._http.send(request, stream=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,7 @@ import orjson
 from parley.agent.approval import ApprovalPolicy
 from parley.agent.command_call import CallOutcome, CommandCallRunner, SessionApprovals
 from parley.agent.notifier import TurnNotifier
+from parley.agent.notify_program import TurnCompletion, notify_turn_complete, text_of_input
 from parley.agent.prompt import BASE_INSTRUCTIONS, developer_message, environment_message
 from parley.agent.prompt import user_message as build_user_message
 from parley.agent.response_events import FunctionCall, ResponseOutcome, ResponseTranslator
@@ -124,8 +126,22 @@ def usage_breakdown(usage: dict[str, Any]) -> dict[str, int]:
 async def run_turn(
     io: TurnIO, settings: TurnSettings, user_input: list[dict[str, Any]]
 ) -> TurnResult:
-    """Runs one turn to completion, failure or cancellation (which propagates)."""
-    return await TurnEngine(io, settings).run(user_input)
+    """Runs one turn to completion, failure or cancellation (which propagates); then the
+    configured `notify` program hears of a completed turn."""
+    result = await TurnEngine(io, settings).run(user_input)
+    if settings.options.notify and result.status == "completed":
+        notify_turn_complete(
+            settings.options.notify,
+            TurnCompletion(
+                thread_id=io.thread_id,
+                turn_id=io.turn_id,
+                cwd=str(settings.cwd),
+                client=settings.originator,
+                input_messages=[text_of_input(user_input)],
+                last_assistant_message=result.last_agent_message,
+            ),
+        )
+    return result
 
 
 class TurnEngine:
@@ -150,6 +166,11 @@ class TurnEngine:
         self._sandbox = SandboxPolicy.for_turn(
             settings.sandbox_mode, settings.cwd, settings.network_access
         )
+        if self._sandbox.writable_roots:
+            self._sandbox = dataclasses.replace(
+                self._sandbox,
+                writable_roots=settings.options.workspace_roots.apply(self._sandbox.writable_roots),
+            )
         self._commands = CommandCallRunner(
             io,
             self._notifier,
@@ -299,7 +320,7 @@ class TurnEngine:
             "stream": True,
             "include": [],
             "prompt_cache_key": self._io.thread_id,
-        }
+        } | settings.options.model.body_fields()
 
     # ---- notifications -----------------------------------------------------------------
     def _rate_limits(self) -> None:
@@ -318,7 +339,7 @@ class TurnEngine:
                 "tokenUsage": {
                     "total": dict(total),
                     "last": last,
-                    "modelContextWindow": None,
+                    "modelContextWindow": self._settings.options.model.context_window,
                 }
             },
         )

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from parley.agent.settings import TurnOptions
 from parley.agent.turn import (
     AgentSessionState,
     ProviderSettings,
@@ -27,6 +28,7 @@ from parley.agent.turn import (
     TurnSettings,
     run_turn,
 )
+from parley.config.turn_options import turn_options
 from parley.rpc.errors import ClientError
 from parley.threads.ids import uuid7
 from parley.threads.store import StoredTurn, ThreadLog
@@ -82,6 +84,8 @@ class ThreadSettings:
     network_access: bool = False
     base_instructions: str | None = None
     developer_instructions: str | None = None
+    # The thread's effective configuration (request fields, roots, notify for each turn).
+    config: Config | None = None
 
 
 @dataclass
@@ -253,6 +257,7 @@ class ThreadRuntime:
             developer_context=tuple(developer),
             originator=name,
             user_agent=agent,
+            options=turn_options(s.config, s.model) if s.config is not None else TurnOptions(),
         )
 
     def start_turn(

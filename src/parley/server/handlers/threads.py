@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parley import PROTOCOL_VERSION
+from parley.config import Config, ConfigError
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
 from parley.rpc.errors import ClientError
-from parley.server.handlers.wire import enum_value
+from parley.server.thread_config import thread_config
 from parley.threads.ids import parse_thread_id, uuid7
 from parley.threads.runtime import PRIVATE_META, ThreadRuntime, ThreadSettings
 from parley.threads.store import ThreadLog
@@ -23,17 +24,18 @@ if TYPE_CHECKING:
 SANDBOX_WIRE = {"read-only": "readOnly", "workspace-write": "workspaceWrite"}
 
 
-def _sandbox_wire(mode: str, network: bool, cwd: Path) -> dict[str, Any]:
+def _sandbox_wire(mode: str, network: bool, cwd: Path, config: Config | None) -> dict[str, Any]:
     if mode == "danger-full-access":
         return {"type": "dangerFullAccess"}
     if mode == "workspace-write":
+        extra = [str(root) for root in config.writable_roots] if config else []
         return {
             "type": "workspaceWrite",
-            "writableRoots": [str(cwd)],
+            "writableRoots": [str(cwd), *[r for r in extra if r != str(cwd)]],
             "readOnlyAccess": {"type": "fullAccess"},
             "networkAccess": network,
-            "excludeTmpdirEnvVar": False,
-            "excludeSlashTmp": False,
+            "excludeTmpdirEnvVar": bool(config and config.exclude_tmpdir_env_var),
+            "excludeSlashTmp": bool(config and config.exclude_slash_tmp),
         }
     return {"type": "readOnly", "access": {"type": "fullAccess"}, "networkAccess": False}
 
@@ -44,43 +46,34 @@ def _thread_response(thread: ThreadRuntime, include_turns: bool = False) -> dict
         "thread": thread.wire(include_turns=include_turns),
         "model": s.model,
         "modelProvider": s.model_provider,
-        "serviceTier": None,
+        "serviceTier": s.config.service_tier if s.config else None,
         "cwd": str(s.cwd),
         "approvalPolicy": s.approval_policy,
         "approvalsReviewer": "user",
-        "sandbox": _sandbox_wire(s.sandbox_mode, s.network_access, s.cwd),
-        "reasoningEffort": None,
+        "sandbox": _sandbox_wire(s.sandbox_mode, s.network_access, s.cwd, s.config),
+        "reasoningEffort": s.config.reasoning_effort if s.config else None,
     }
 
 
 def _settings_from(session: ClientSession, params: Any) -> ThreadSettings:
-    config = session.server.config
     cwd_raw = getattr(params, "cwd", None)
     cwd = Path(cwd_raw).expanduser() if cwd_raw else Path.cwd()
     if not cwd.is_absolute():
         cwd = (Path.cwd() / cwd).resolve()
     if not cwd.is_dir():
         raise ClientError(f"Invalid request: `cwd` {cwd} is not a directory")
-    sandbox = getattr(params, "sandbox", None)
-    sandbox_mode = enum_value(sandbox) or config.sandbox_mode
-    approval = getattr(params, "approval_policy", None)
-    approval_policy = enum_value(approval) or config.approval_policy
-    provider_id = getattr(params, "model_provider", None)
-    if provider_id and provider_id != config.provider.id:
-        raise ClientError(
-            f"Invalid request: model provider `{provider_id}` is not configured "
-            f"(configured: `{config.provider.id}`)"
-        )
+    config = thread_config(session.server, params, cwd)
     return ThreadSettings(
-        model=getattr(params, "model", None) or config.model,
+        model=config.model,
         model_provider=config.provider.id,
-        provider=session.server.provider_settings(),
+        provider=session.server.provider_settings(config),
         cwd=cwd,
-        sandbox_mode=sandbox_mode,
-        approval_policy=approval_policy if isinstance(approval_policy, str) else "on-request",
+        sandbox_mode=config.sandbox_mode,
+        approval_policy=config.approval_policy,
         network_access=config.network_access,
         base_instructions=getattr(params, "base_instructions", None),
         developer_instructions=getattr(params, "developer_instructions", None),
+        config=config,
     )
 
 
@@ -118,7 +111,7 @@ async def thread_start(session: ClientSession, raw: Any) -> Any:
         settings=settings,
         config=server.config,
         log_=log_,
-        api_key=lambda: server.auth.api_key,
+        api_key=lambda: server.credential(settings.config.provider if settings.config else None),
     )
     server.threads[thread_id] = thread
     thread.subscribe(session)
@@ -143,23 +136,33 @@ def _load_thread(session: ClientSession, raw_id: str) -> ThreadRuntime:
         raise ClientError(f"thread not found: {raw_id}")
 
     meta = stored.meta
-    config = server.config
     cwd = Path(meta.get("cwd") or os.getcwd())
+    cwd = cwd if cwd.is_dir() else Path.cwd()
+    remembered = {
+        "model": meta.get("model"),
+        "sandbox_mode": meta.get("sandboxMode"),
+        "approval_policy": meta.get("approvalPolicy"),
+    }
+    try:
+        config = server.load_config(cwd=cwd, request=remembered)
+    except ConfigError:
+        config = server.config  # reading a thread back must work with a broken config file
     settings = ThreadSettings(
-        model=meta.get("model") or config.model,
+        model=config.model,
         model_provider=config.provider.id,
-        provider=server.provider_settings(),
-        cwd=cwd if cwd.is_dir() else Path.cwd(),
-        sandbox_mode=meta.get("sandboxMode") or config.sandbox_mode,
-        approval_policy=meta.get("approvalPolicy") or config.approval_policy,
+        provider=server.provider_settings(config),
+        cwd=cwd,
+        sandbox_mode=config.sandbox_mode,
+        approval_policy=config.approval_policy,
         network_access=config.network_access,
+        config=config,
     )
     thread = ThreadRuntime(
         meta=meta,
         settings=settings,
         config=config,
         log_=ThreadLog(stored.path),
-        api_key=lambda: server.auth.api_key,
+        api_key=lambda: server.credential(config.provider),
         history=stored.history,
         turns=stored.turns,
     )
