@@ -566,6 +566,22 @@ def load_config(
     """The effective configuration. `cwd` adds trusted project layers; `request` holds dotted
     keys from request parameters, the highest layer."""
     stack = load_layers(codex_home, cwd=cwd, overrides=list(overrides), system_config=system_config)
+    return config_from_stack(
+        codex_home, stack, enable=enable, disable=disable, cwd=cwd, request=request
+    )
+
+
+def config_from_stack(
+    codex_home: Path,
+    stack: LayerStack,
+    *,
+    enable: Iterable[str] = (),
+    disable: Iterable[str] = (),
+    cwd: Path | None = None,
+    request: Mapping[str, Any] | None = None,
+) -> Config:
+    """Validate and interpret already-read layers (also used to check an edit before it is
+    written)."""
     merged = stack.effective()
     request_layer = Layer("request", None, request_tree(request or {}))
     full = copy.deepcopy(merged)

@@ -5,8 +5,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from parley.server.handlers.account import account_logout, account_read, login_start
-from parley.server.handlers.models import model_list
+from parley.server.handlers.account import (
+    account_logout,
+    account_read,
+    login_cancel,
+    login_start,
+    rate_limits_read,
+)
+from parley.server.handlers.config import (
+    config_batch_write,
+    config_read,
+    config_requirements_read,
+    config_value_write,
+    experimental_feature_enablement_set,
+    experimental_feature_list,
+    mock_experimental_method,
+)
+from parley.server.handlers.models import collaboration_mode_list, model_list
 from parley.server.handlers.realtime import (
     realtime_append_audio,
     realtime_append_text,
@@ -54,5 +69,15 @@ HANDLERS: dict[str, Handler] = {
     "thread/unarchive": thread_unarchive,
     "thread/unsubscribe": thread_unsubscribe,
     "thread/loaded/list": thread_loaded_list,
+    "account/login/cancel": login_cancel,
+    "account/rateLimits/read": rate_limits_read,
+    "config/read": config_read,
+    "config/value/write": config_value_write,
+    "config/batchWrite": config_batch_write,
+    "configRequirements/read": config_requirements_read,
+    "experimentalFeature/list": experimental_feature_list,
+    "experimentalFeature/enablement/set": experimental_feature_enablement_set,
+    "collaborationMode/list": collaboration_mode_list,
+    "mock/experimentalMethod": mock_experimental_method,
 }
-NO_PARAMS_OK = frozenset({"account/logout"})
+NO_PARAMS_OK = frozenset({"account/logout", "account/rateLimits/read", "configRequirements/read"})
