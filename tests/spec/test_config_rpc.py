@@ -46,9 +46,7 @@ def assert_layers_managed_user_then_optional_system(
     assert layers[first + 2]["name"]["type"] == "system"
 
 
-async def read_config(
-    mcp: AppServerProcess, include_layers: bool, cwd: str | None = None
-) -> Json:
+async def read_config(mcp: AppServerProcess, include_layers: bool, cwd: str | None = None) -> Json:
     return await mcp.request("config/read", {"includeLayers": include_layers, "cwd": cwd})
 
 
