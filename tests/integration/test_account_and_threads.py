@@ -89,7 +89,8 @@ async def test_account_read_with_a_provider_that_needs_no_openai_auth(
 async def test_thread_start_announces_a_durable_thread(
     spawn_app_server: SpawnAppServer, codex_home: Path
 ) -> None:
-    """thread/start answers an idle thread, announces it and writes it under CODEX_HOME/sessions."""
+    """thread/start answers an idle thread and announces it; as the reference, its rollout under
+    CODEX_HOME/sessions is written with the first turn, not before."""
     write_config(codex_home)
     server = await spawn_app_server(codex_home=codex_home)
     await server.initialize()
@@ -111,15 +112,15 @@ async def test_thread_start_announces_a_durable_thread(
         "access": {"type": "fullAccess"},
         "networkAccess": False,
     }
-    assert_durable_file(thread, codex_home)
+    assert_rollout_not_written_yet(thread, codex_home)
     await server.close()
 
 
-def assert_durable_file(thread: dict[str, Any], codex_home: Path) -> None:
+def assert_rollout_not_written_yet(thread: dict[str, Any], codex_home: Path) -> None:
     path = Path(thread["path"])
-    assert path.is_file()
     assert path.is_relative_to(codex_home.resolve() / "sessions")
     assert thread["id"] in path.name
+    assert not path.exists()
 
 
 async def test_thread_list_and_read_show_the_thread(
@@ -235,13 +236,14 @@ async def test_threads_can_be_named_archived_and_unsubscribed(
     unarchived = await server.request("thread/unarchive", {"threadId": tid})
     assert unarchived["thread"]["id"] == tid
     assert [t["id"] for t in (await server.request("thread/list", {}))["data"]] == [tid]
+    # As the reference, archiving unloaded the thread; resuming loads it again.
+    await server.request("thread/resume", {"threadId": tid})
 
     assert await server.request("thread/unsubscribe", {"threadId": tid}) == {
         "status": "unsubscribed"
     }
-    assert await server.request("thread/unsubscribe", {"threadId": tid}) == {
-        "status": "notSubscribed"
-    }
+    # The last subscriber leaving unloads the thread (as the reference).
+    assert await server.request("thread/unsubscribe", {"threadId": tid}) == {"status": "notLoaded"}
     unknown = "01a21751-fb18-7e71-9842-6182b96a091e"
     assert await server.request("thread/unsubscribe", {"threadId": unknown}) == {
         "status": "notLoaded"

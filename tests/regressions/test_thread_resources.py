@@ -9,6 +9,7 @@ from pathlib import Path
 from integration.helpers import ready_server, start_turn, wait_turn_completed, write_config
 from support.app_server import SpawnAppServer
 from support.mock_responses import MockResponsesServer
+from support.rollout import create_fake_rollout
 from support.sse import create_final_assistant_message_sse_response
 
 THREADS = 40
@@ -24,10 +25,12 @@ async def test_reading_stored_threads_does_not_pin_a_file_per_thread(
     """Browsing history (`thread/read` of stored threads) does not keep one open file per thread
     read, so a client that shows many old threads does not run the server out of descriptors."""
     write_config(codex_home)
-    first = await spawn_app_server(codex_home=codex_home)
-    await first.initialize()
-    ids = [(await first.start_thread())["id"] for _ in range(THREADS)]
-    await first.close()
+    ids = [
+        create_fake_rollout(
+            codex_home, f"2025-01-01T10-00-{i:02d}", f"2025-01-01T10:00:{i:02d}Z", "hi", None
+        )
+        for i in range(THREADS)
+    ]
 
     server = await spawn_app_server(codex_home=codex_home)
     await server.initialize()

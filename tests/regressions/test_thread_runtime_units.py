@@ -11,8 +11,10 @@ import pytest
 
 from parley.agent.settings import ProviderSettings
 from parley.agent.turn import TurnResult
+from parley.config import load_config
 from parley.threads import runtime as runtime_module
-from parley.threads.runtime import ThreadRuntime, ThreadSettings
+from parley.threads.record import ThreadRecord
+from parley.threads.runtime import ThreadInfo, ThreadRuntime, ThreadSettings
 
 
 class _Peer:
@@ -42,10 +44,12 @@ def _thread(tmp_path: Path) -> ThreadRuntime:
         approval_policy="never",
     )
     return ThreadRuntime(
-        meta={"id": "thread-1", "preview": ""},
+        info=ThreadInfo(
+            id="thread-1", created_at=0, cwd=str(tmp_path), model_provider="p", cli_version="0"
+        ),
         settings=settings,
-        config=None,  # type: ignore[arg-type]  # only read while realtime runs
-        log_=None,
+        config=load_config(tmp_path),
+        record=ThreadRecord(None, materialized=False),
         api_key=lambda: None,
     )
 

@@ -8,11 +8,14 @@ from typing import Any
 import pytest
 
 from parley.agent.settings import ProviderSettings
-from parley.threads.runtime import ThreadRuntime, ThreadSettings
-from parley.threads.store import StoredTurn, ThreadStore
+from parley.threads import rollout
+from parley.threads.record import ThreadRecord, load_rollout
+from parley.threads.runtime import ThreadInfo, ThreadRuntime, ThreadSettings
+
+THREAD_ID = "01a21751-fb18-7e71-9842-6182b96a091e"
 
 
-def _thread(tmp_path: Path, turns: list[StoredTurn] | None = None) -> ThreadRuntime:
+def _thread(tmp_path: Path, lines: list[rollout.RolloutLine] | None = None) -> ThreadRuntime:
     settings = ThreadSettings(
         model="m",
         model_provider="p",
@@ -21,15 +24,15 @@ def _thread(tmp_path: Path, turns: list[StoredTurn] | None = None) -> ThreadRunt
         sandbox_mode="read-only",
         approval_policy="never",
     )
-    store = ThreadStore(tmp_path)
-    meta = {"id": "01a21751-fb18-7e71-9842-6182b96a091e", "preview": "", "createdAt": 0}
+    path = tmp_path / f"rollout-2025-01-01T00-00-00-{THREAD_ID}.jsonl"
     return ThreadRuntime(
-        meta=meta,
+        info=ThreadInfo(
+            id=THREAD_ID, created_at=0, cwd=str(tmp_path), model_provider="p", cli_version="0"
+        ),
         settings=settings,
         config=None,  # type: ignore[arg-type]  # only read while realtime runs
-        log_=store.create(meta),
+        record=ThreadRecord(path, materialized=True, lines=lines or []),
         api_key=lambda: None,
-        turns=turns,
     )
 
 
@@ -53,8 +56,10 @@ class _Peer:
 
 def test_delegated_turn_ids_continue_after_a_resume(tmp_path: Path) -> None:
     """A resumed thread numbers its next voice-delegated turn after the ones it already had."""
-    earlier = [StoredTurn(id="auto-compact-1"), StoredTurn(id="x"), StoredTurn(id="auto-compact-2")]
-    thread = _thread(tmp_path, turns=earlier)
+    earlier = [
+        rollout.task_started(turn_id, 1) for turn_id in ("auto-compact-1", "x", "auto-compact-2")
+    ]
+    thread = _thread(tmp_path, lines=earlier)
     assert thread._auto_turns == 2
 
 
@@ -74,14 +79,25 @@ async def test_approval_goes_to_a_client_that_can_answer(tmp_path: Path) -> None
 
 
 def test_changed_settings_are_recorded_for_a_resume(tmp_path: Path) -> None:
-    """Settings a turn changed (model, sandbox) survive in the thread's record."""
+    """Settings a turn changed (model, sandbox) are in the turn's `turn_context` line, which a
+    resume reads back."""
     thread = _thread(tmp_path)
+    thread.record.append(
+        rollout.session_meta_line(
+            rollout.SessionMeta(
+                id=THREAD_ID,
+                timestamp="2025-01-01T00:00:00.000Z",
+                cwd=str(tmp_path),
+                originator="t",
+                cli_version="0",
+            )
+        )
+    )
     thread.settings.model = "other-model"
     thread.settings.sandbox_mode = "danger-full-access"
-    thread.remember_settings()
-    path = ThreadStore(tmp_path).find(thread.id)
-    assert path is not None
-    stored = ThreadStore(tmp_path).load(path)
-    assert stored is not None
-    assert stored.meta["model"] == "other-model"
-    assert stored.meta["sandboxMode"] == "danger-full-access"
+    thread.record.append(thread._turn_context("turn-1"))
+    assert thread.path is not None
+    ctx = load_rollout(thread.path).latest_turn_context
+    assert ctx is not None
+    assert ctx["model"] == "other-model"
+    assert ctx["sandbox_policy"] == {"type": "danger-full-access"}

@@ -84,7 +84,7 @@ def test_secrets_are_not_passed_to_commands(monkeypatch: pytest.MonkeyPatch) -> 
     """Credentials in the server's environment do not reach the commands it runs."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret")
     monkeypatch.setenv("GITHUB_TOKEN", "ghp-secret")
-    env = command_env(UNCONFINED)
+    env = command_env()
     assert "OPENAI_API_KEY" not in env and "GITHUB_TOKEN" not in env
     assert env.get("PATH") == os.environ["PATH"]
 

@@ -25,17 +25,20 @@ from parley.agent.approval import (
     plan_exec,
 )
 from parley.agent.notifier import TurnNotifier
+from parley.config.shell_environment import ShellEnvironmentPolicy
 from parley.tools.sandbox import SandboxMode, SandboxPolicy, check
 from parley.tools.shell import (
     CommandResult,
     SandboxUnavailableError,
     ShellCall,
+    command_env,
     display_command,
     format_for_model,
     run_command,
     shell_argv,
     user_shell,
 )
+from parley.tools.shell_snapshot import ShellSnapshotSlot
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,9 @@ class CommandCallRunner:
         sandbox: SandboxPolicy,
         approval_policy: ApprovalPolicy,
         approvals: SessionApprovals,
+        environment: ShellEnvironmentPolicy | None = None,
+        codex_home: Path | None = None,
+        snapshot: ShellSnapshotSlot | None = None,
     ) -> None:
         self._channel = channel
         self._notifier = notifier
@@ -118,6 +124,13 @@ class CommandCallRunner:
         self._sandbox = sandbox
         self._policy = approval_policy
         self._approvals = approvals
+        self._environment = environment or ShellEnvironmentPolicy()
+        self._thread_id: str | None = channel.thread_id
+        self._env = command_env(self._environment, self._thread_id)
+        # The snapshot needs a place the sandbox keeps read-only (CODEX_HOME) for its file.
+        self._snapshot = snapshot if codex_home is not None else None
+        if self._snapshot is not None and codex_home is not None:
+            self._snapshot.start(user_shell(), cwd, self._env, codex_home)
 
     async def run(self, call_id: str, arguments: str) -> CallOutcome:
         try:
@@ -188,6 +201,17 @@ class CommandCallRunner:
                 result = await self._execute(item, argv, cwd, call, sandboxed=False)
         return self._finish(item, result, call)
 
+    async def _launch(self, call: ShellCall, cwd: Path) -> tuple[list[str], dict[str, str]]:
+        """The argv and environment that run the call: through the thread's shell snapshot when
+        a login shell was asked for and the snapshot fits, else the shell itself."""
+        shell = user_shell()
+        if call.login and self._snapshot is not None:
+            snapshot = await self._snapshot.get()
+            if snapshot is not None and snapshot.applies_to(shell, cwd):
+                environment = snapshot.command_environment(self._environment, self._thread_id)
+                return snapshot.argv(call.command), environment
+        return shell_argv(shell, call.command, login=call.login), dict(self._env)
+
     async def _execute(
         self, item: _Item, argv: list[str], cwd: Path, call: ShellCall, sandboxed: bool
     ) -> CommandResult:
@@ -198,13 +222,15 @@ class CommandCallRunner:
             )
 
         started = time.monotonic()
+        launch_argv, environment = await self._launch(call, cwd)
         try:
             return await run_command(
-                argv,
+                launch_argv,
                 cwd=cwd,
                 policy=self._sandbox if sandboxed else UNCONFINED,
                 timeout_s=call.timeout_s,
                 on_output=on_output,
+                env=environment,
             )
         except SandboxUnavailableError as exc:
             return CommandResult(1, f"sandbox unavailable: {exc}", 0.0)

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from parley.config.shell_environment import ShellEnvironmentPolicy
+
 # The reference sends OpenAI's `fast` tier under the API's name for it.
 SERVICE_TIER_WIRE = {"fast": "priority"}
-
 
 @dataclass(frozen=True)
 class ProviderSettings:
@@ -112,3 +113,8 @@ class TurnSettings:
     originator: str = "parley"  # client name, sent as the `originator` header
     user_agent: str = "parley"
     options: TurnOptions = field(default_factory=lambda: TurnOptions())
+    # Which variables commands get (`[shell_environment_policy]`).
+    shell_environment: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
+    # Parley's CODEX_HOME: kept read-only in the sandbox; holds the shell snapshots. Without
+    # it commands get no snapshot (a login shell each).
+    codex_home: Path | None = None

@@ -13,7 +13,8 @@ process tree is killed, and `CancelledError` propagates.
 
 Optional extension of `TurnIO`: an attribute `agent_state` holding an `AgentSessionState` (one
 per thread) carries the thread's cumulative token usage and the commands approved "for the
-session" across turns; without it both start fresh each turn.
+session" across turns; without it both start fresh each turn. Another, `extensions`, holds
+the thread's `TurnExtension`s (MCP servers, skills; see `parley.agent.extensions`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import orjson
 
 from parley.agent.approval import ApprovalPolicy
 from parley.agent.command_call import CallOutcome, CommandCallRunner, SessionApprovals
+from parley.agent.extensions import ExtensionCall, TurnExtension
 from parley.agent.notifier import TurnNotifier
 from parley.agent.notify_program import TurnCompletion, notify_turn_complete, text_of_input
 from parley.agent.prompt import BASE_INSTRUCTIONS, developer_message, environment_message
@@ -40,6 +42,7 @@ from parley.agent.responses import ResponsesClient, StreamInterrupted, UpstreamE
 from parley.agent.settings import ProviderSettings, TurnSettings
 from parley.tools.sandbox import SandboxPolicy
 from parley.tools.shell import SHELL_TOOL_NAME, shell_tool_spec, user_shell
+from parley.tools.shell_snapshot import ShellSnapshotSlot
 
 __all__ = [
     "AgentSessionState",
@@ -101,6 +104,7 @@ class AgentSessionState:
 
     token_total: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_USAGE_FIELDS, 0))
     approvals: SessionApprovals = field(default_factory=SessionApprovals)
+    shell_snapshot: ShellSnapshotSlot = field(default_factory=ShellSnapshotSlot)
 
 
 def usage_breakdown(usage: dict[str, Any]) -> dict[str, int]:
@@ -158,13 +162,15 @@ class TurnEngine:
         state = getattr(io, "agent_state", None)
         self._state = state if isinstance(state, AgentSessionState) else AgentSessionState()
         self._notifier = TurnNotifier(io)
+        self._extensions: list[TurnExtension] = list(getattr(io, "extensions", ()))
+        self._extension_tools: list[dict[str, Any]] = []
         self._prior = list(io.history())
         self._turn_items: list[dict[str, Any]] = []
         self._last_agent_message: str | None = None
         self._shell = user_shell()
         self._approval_policy = ApprovalPolicy.parse(settings.approval_policy)
         self._sandbox = SandboxPolicy.for_turn(
-            settings.sandbox_mode, settings.cwd, settings.network_access
+            settings.sandbox_mode, settings.cwd, settings.network_access, settings.codex_home
         )
         if self._sandbox.writable_roots:
             self._sandbox = dataclasses.replace(
@@ -178,11 +184,15 @@ class TurnEngine:
             sandbox=self._sandbox,
             approval_policy=self._approval_policy,
             approvals=self._state.approvals,
+            environment=settings.shell_environment,
+            codex_home=settings.codex_home,
+            snapshot=self._state.shell_snapshot,
         )
 
     # ---- the loop ----------------------------------------------------------------------
     async def run(self, user_input: list[dict[str, Any]]) -> TurnResult:
         self._add_user_input(user_input)
+        await self._gather_extensions()
         try:
             async with ResponsesClient(
                 self._settings.provider,
@@ -268,7 +278,22 @@ class TurnEngine:
     async def _run_call(self, call: FunctionCall) -> CallOutcome:
         if call.name == SHELL_TOOL_NAME:
             return await self._commands.run(call.call_id, call.arguments)
+        for extension in self._extensions:
+            if extension.handles(call.name):
+                request = ExtensionCall(call, self._io, self._notifier, self._settings)
+                return CallOutcome(await extension.call(request))
         return CallOutcome(f"unsupported call: {call.name}")
+
+    async def _gather_extensions(self) -> None:
+        """Tools and developer text the thread's extensions offer for this turn."""
+        instructions: list[str] = []
+        for extension in self._extensions:
+            offer = await extension.offer(self._settings, self._io)
+            self._extension_tools.extend(offer.tools)
+            instructions.extend(offer.instructions)
+        if instructions:
+            context = (*self._settings.developer_context, *instructions)
+            self._settings = dataclasses.replace(self._settings, developer_context=context)
 
     # ---- history -----------------------------------------------------------------------
     def _record(self, item: dict[str, Any]) -> None:
@@ -312,7 +337,7 @@ class TurnEngine:
             "model": settings.model,
             "instructions": settings.base_instructions or BASE_INSTRUCTIONS,
             "input": [*prefix, *self._prior, *self._turn_items],
-            "tools": [shell_tool_spec(allow_escalation=allow_escalation)],
+            "tools": [shell_tool_spec(allow_escalation=allow_escalation), *self._extension_tools],
             "tool_choice": "auto",
             "parallel_tool_calls": False,
             "reasoning": None,

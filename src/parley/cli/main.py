@@ -68,6 +68,36 @@ def _parser() -> argparse.ArgumentParser:
         default="stdio://",
         help="stdio:// (default), ws://HOST:PORT, or off",
     )
+    auth = app.add_argument_group(
+        "WebSocket authentication",
+        "who may connect to --listen ws://… (the client sends Authorization: Bearer <token>)",
+    )
+    auth.add_argument(
+        "--ws-auth",
+        choices=["capability-token", "signed-bearer-token"],
+        metavar="MODE",
+        help="capability-token or signed-bearer-token (default: none)",
+    )
+    auth.add_argument(
+        "--ws-token-file",
+        type=Path,
+        metavar="PATH",
+        help="capability-token: file holding the token",
+    )
+    auth.add_argument(
+        "--ws-shared-secret-file",
+        type=Path,
+        metavar="PATH",
+        help="signed-bearer-token: file holding the HS256 secret (>= 32 bytes)",
+    )
+    auth.add_argument("--ws-issuer", metavar="ISSUER", help="signed-bearer-token: required iss")
+    auth.add_argument("--ws-audience", metavar="AUDIENCE", help="signed-bearer-token: required aud")
+    auth.add_argument(
+        "--ws-max-clock-skew-seconds",
+        type=int,
+        metavar="SECONDS",
+        help="signed-bearer-token: allowed clock skew for exp/nbf (default 30)",
+    )
     app_sub = app.add_subparsers(dest="app_command", metavar="SUBCOMMAND")
     schema = app_sub.add_parser("generate-json-schema", help="write the protocol's JSON Schema")
     schema.add_argument("--out", required=True, type=Path, help="output directory")
@@ -95,6 +125,13 @@ def _parser() -> argparse.ArgumentParser:
     voice.add_argument("--output-wav", type=Path, help="write the assistant's audio here")
     voice.add_argument("--thread", help="resume this thread id")
     voice.add_argument("--listen-url", help="connect to a running parley app-server at ws://…")
+    voice.add_argument(
+        "--ws-token-file",
+        type=Path,
+        metavar="PATH",
+        help="with --listen-url: bearer token for a listener started with --ws-auth "
+        "(default: $PARLEY_WS_TOKEN)",
+    )
     return parser
 
 
@@ -141,8 +178,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote {len(written)} schema files to {args.out}")
             return 0
         from parley.cli.app_server import run_app_server
+        from parley.rpc.ws_auth import WsAuthArgs
 
-        return run_app_server(args.listen, globals_)
+        ws_auth = WsAuthArgs(
+            mode=args.ws_auth,
+            token_file=args.ws_token_file,
+            shared_secret_file=args.ws_shared_secret_file,
+            issuer=args.ws_issuer,
+            audience=args.ws_audience,
+            max_clock_skew_s=args.ws_max_clock_skew_seconds,
+        )
+        return run_app_server(args.listen, globals_, ws_auth)
     if args.command == "simulate":
         from parley.simulator.cli import main as simulate_main
 

@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from parley.cli.conversation_view import ConversationState, ConversationView, handle_notification
-from parley.client import AppServerClient, RpcCallError
+from parley.client import AppServerClient, RpcCallError, websocket_token
 from parley.config import resolve_codex_home
 from parley.simulator import read_wav, resample, to_mono, write_wav
 
@@ -160,7 +160,7 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
             extra += _simulator_overrides(simulator.http_base_url, simulator.realtime_ws_url)
             view.line("simulator", f"offline Realtime + Responses API at {simulator.base_url}")
         if args.listen_url:
-            await client.connect_websocket(args.listen_url)
+            await client.connect_websocket(args.listen_url, websocket_token(args.ws_token_file))
         else:
             home = resolve_codex_home()
             home.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,18 @@ from typing import Any
 
 import orjson
 
+# Where Parley's own clients find the WebSocket bearer token when no file is named.
+WS_TOKEN_ENV = "PARLEY_WS_TOKEN"
+
 ApprovalHandler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def websocket_token(token_file: Path | None) -> str | None:
+    """The bearer token for `--listen-url`: the file's content (trimmed) if one is named,
+    else `$PARLEY_WS_TOKEN`, else None."""
+    if token_file is not None:
+        return token_file.read_text(encoding="utf-8").strip() or None
+    return os.environ.get(WS_TOKEN_ENV) or None
 
 
 class RpcCallError(Exception):
@@ -83,10 +94,15 @@ class AppServerClient:
         self._send = send
         self._reader_task = asyncio.create_task(self._read_stdout(self._proc.stdout))
 
-    async def connect_websocket(self, url: str) -> None:
+    async def connect_websocket(self, url: str, token: str | None = None) -> None:
+        """Join a running `parley app-server --listen ws://…`; `token` is sent as
+        `Authorization: Bearer` (a `--ws-auth` capability token or signed JWT)."""
         from websockets.asyncio.client import connect
 
-        self._ws = await connect(url, max_size=64 * 1024 * 1024, compression=None)
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        self._ws = await connect(
+            url, max_size=64 * 1024 * 1024, compression=None, additional_headers=headers
+        )
         ws = self._ws
 
         async def send(data: bytes) -> None:

@@ -32,6 +32,7 @@ from parley.config.layers import (
     set_path,
     trust_level,
 )
+from parley.config.shell_environment import ShellEnvironmentPolicy, parse_shell_environment_policy
 
 SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
 APPROVAL_POLICIES = ("untrusted", "on-failure", "on-request", "never")
@@ -191,6 +192,9 @@ class Config:
     provider: ModelProvider = field(default_factory=openai_provider)
     realtime: RealtimeConfig = field(default_factory=RealtimeConfig)
     features: frozenset[str] = frozenset()
+    shell_environment_policy: ShellEnvironmentPolicy = field(
+        default_factory=ShellEnvironmentPolicy
+    )
     warnings: tuple[ConfigWarning, ...] = ()
     profile: str | None = None
     reasoning_effort: str | None = None
@@ -627,6 +631,11 @@ def config_from_stack(
     context_window = reader.get(tree, "model_context_window", "model_context_window", int, None)
     if context_window is not None and context_window <= 0:
         raise reader.fail("model_context_window", f"must be > 0, found {context_window}")
+    shell_environment_policy = parse_shell_environment_policy(
+        tree.get("shell_environment_policy"),
+        fail=reader.fail,
+        warn=lambda text: reader.warnings.append(ConfigWarning(text)),
+    )
     return Config(
         codex_home=codex_home,
         model=reader.get(tree, "model", "model", str, DEFAULT_MODEL),
@@ -640,6 +649,7 @@ def config_from_stack(
         provider=provider,
         realtime=realtime,
         features=features,
+        shell_environment_policy=shell_environment_policy,
         warnings=tuple(reader.warnings),
         profile=profile,
         reasoning_effort=reader.choice(

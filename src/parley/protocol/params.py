@@ -21,6 +21,12 @@ Rules, in the order they apply:
 * ``approvalsReviewer: "auto_review"`` (the newer name of the same reviewer) is read as the
   0.120 value ``"guardian_subagent"``.
 * Values are checked strictly, as serde does: ``"5"`` is not an integer, ``1`` is not a boolean.
+* Filesystem paths (fields named ``cwd``, ``cwds``, ``path``, ``…Path``, ``roots``, ``…Roots``,
+  ``extraLogFiles``, at any depth) must not contain a NUL byte nor be longer than
+  `MAX_PATH_BYTES` (Linux ``PATH_MAX``): such a value could never name a file, and passing it on
+  fails deep inside the OS.
+* Base64 fields (realtime audio ``data``) must be valid base64 (`check_base64`).
+* Error messages quote at most `MAX_QUOTED_CHARS` characters of a value the client sent.
 
 Errors use the reference's serde wording and always name the field, e.g.
 ``Invalid request: missing field `threadId` `` or
@@ -29,6 +35,7 @@ Errors use the reference's serde wording and always name the field, e.g.
 
 from __future__ import annotations
 
+import binascii
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -38,11 +45,17 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 from typing_extensions import TypeAliasType
 
+from parley.protocol.models import ThreadRealtimeAudioChunk
 from parley.rpc.errors import ClientError
 
 M = TypeVar("M", bound=BaseModel)
 
 _PREFIX = "Invalid request: "
+MAX_PATH_BYTES = 4096
+MAX_QUOTED_CHARS = 200
+# Fields holding filesystem paths (or lists of them); `keyPath` is a config key, not a file.
+_PATH_FIELD = re.compile(r"^(?:cwds?|path|roots|extraLogFiles|writable_roots|\w+(?:Path|Roots))$")
+_NOT_PATH_FIELDS = frozenset({"keyPath"})
 # Keys that carry the tag of the protocol's tagged unions; pydantic puts the tag value in the
 # error location of a discriminated union, which is not a field and must not be shown.
 _TAG_KEYS = ("type", "method", "mode")
@@ -71,6 +84,9 @@ def parse_params(model_cls: type[BaseModel] | TypeAliasType, params: object) -> 
     """
     sent = _params_object(params)
     data = {key: value for key, value in sent.items() if value is not None}
+    problem = _path_problem(data, ())
+    if problem is not None:
+        raise ClientError(_PREFIX + problem)
     for key, renames in _RENAMED_VALUES.items():
         value = data.get(key)
         if isinstance(value, str) and value in renames:
@@ -84,6 +100,9 @@ def parse_params(model_cls: type[BaseModel] | TypeAliasType, params: object) -> 
         raise ClientError(describe_validation_error(exc, data)) from None
     if not isinstance(result, BaseModel):  # a generated alias that is not an object type
         raise TypeError(f"{model_cls!r} does not describe a params object")
+    audio = getattr(result, "audio", None)
+    if isinstance(audio, ThreadRealtimeAudioChunk):
+        check_base64(audio.data, "audio.data")
     _record_sent_nulls(result, sent)
     return result
 
@@ -110,7 +129,50 @@ def describe_validation_error(exc: ValidationError, data: object) -> str:
     return _PREFIX + "; ".join(unique)
 
 
+def check_base64(value: str, field: str) -> None:
+    """Raise `ClientError` naming `field` unless `value` is standard, padded base64."""
+    try:
+        binascii.a2b_base64(value, strict_mode=True)
+    except (binascii.Error, ValueError):
+        raise ClientError(f"{_PREFIX}`{field}`: invalid base64 data") from None
+
+
 # -- internals ---------------------------------------------------------------------------------
+
+
+def _path_problem(value: object, path: tuple[str | int, ...]) -> str | None:
+    """The first path field holding a value no filesystem path can have, described."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = (*path, key)
+            if (
+                isinstance(key, str)
+                and key not in _NOT_PATH_FIELDS
+                and _PATH_FIELD.match(key)
+                and (problem := _bad_path_value(item, here)) is not None
+            ):
+                return problem
+            if isinstance(item, dict | list) and (problem := _path_problem(item, here)):
+                return problem
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict | list) and (problem := _path_problem(item, (*path, index))):
+                return problem
+    return None
+
+
+def _bad_path_value(value: object, path: tuple[str | int, ...]) -> str | None:
+    candidates = value if isinstance(value, list) else [value]
+    for index, item in enumerate(candidates):
+        if not isinstance(item, str):
+            continue
+        where = _show_path((*path, index) if isinstance(value, list) else path)
+        if "\x00" in item:
+            return f"`{where}`: invalid path: contains a NUL character"
+        too_long = len(item) > MAX_PATH_BYTES  # checked first: never encode a huge string
+        if too_long or len(item.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
+            return f"`{where}`: invalid path: longer than {MAX_PATH_BYTES} bytes"
+    return None
 
 
 def _params_object(params: object) -> dict[str, Any]:
@@ -251,7 +313,8 @@ def _describe_union(union_path: tuple[str | int, ...], group: list[_Located]) ->
 def _bad_choice(value: object, choices: list[str], kinds: list[str]) -> str:
     wanted = _expected_phrase(choices, kinds)
     if isinstance(value, str) and choices:
-        return f"unknown variant `{value}`, expected {wanted}"
+        shown = value if len(value) <= MAX_QUOTED_CHARS else value[:MAX_QUOTED_CHARS] + "…"
+        return f"unknown variant `{shown}`, expected {wanted}"
     return f"invalid type: {_unexpected(value)}, expected {wanted}"
 
 
@@ -279,6 +342,8 @@ def _unexpected(value: object) -> str:
     if isinstance(value, float):
         return f"floating point `{value}`"
     if isinstance(value, str):
+        if len(value) > MAX_QUOTED_CHARS:
+            return f'string "{value[:MAX_QUOTED_CHARS]}…" ({len(value)} characters)'
         return f'string "{value}"'
     if isinstance(value, list):
         return "sequence"

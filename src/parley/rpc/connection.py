@@ -13,6 +13,7 @@ not a JSON-RPC message is dropped without a reply.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +76,37 @@ def _is_valid_id(value: object) -> bool:
     return (isinstance(value, int) and not isinstance(value, bool)) or isinstance(value, str)
 
 
+# Notifications a slow client may lose (see `rpc/outgoing.py`): realtime output audio, which is
+# worthless once late. Everything else is delivered or the client is disconnected.
+DROPPABLE_NOTIFICATIONS = frozenset({"thread/realtime/outputAudio/delta"})
+
+
+class DroppableLine(bytes):
+    """A framed notification the outgoing queue may drop; knows its thread for the notice."""
+
+    thread_id: str | None = None
+
+
+_ID_SCAN_BYTES = 4096
+# An id among the first keys (after "jsonrpc" and/or "method", which clients put first).
+_LEADING_ID = re.compile(
+    rb'^\s*\{(?:\s*"(?:jsonrpc|method)"\s*:\s*"[^"\\]{0,200}"\s*,){0,2}'
+    rb'\s*"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\]|\\.){0,200}")\s*[,}]'
+)
+
+
+def _leading_id(prefix: bytes) -> RequestId | None:
+    """The request id when it is among the first keys of the object, else None."""
+    match = _LEADING_ID.match(prefix[:_ID_SCAN_BYTES])
+    if match is None:
+        return None
+    try:
+        value = orjson.loads(match.group(1))
+    except orjson.JSONDecodeError:
+        return None
+    return value if _is_valid_id(value) else None
+
+
 def encode(message: dict[str, Any]) -> bytes:
     """Serialise one message as a compact JSON line."""
     return orjson.dumps(message) + b"\n"
@@ -128,6 +160,18 @@ class RpcConnection:
             return ErrorResponse(rid, original, message["error"])
         return Malformed("neither a request, a notification nor a response")
 
+    def oversized_line(self, prefix: bytes, limit: int) -> bytes:
+        """The -32600 answer to a line longer than `limit`, whose rest was discarded unread.
+
+        The id is taken from the line's first bytes when it is there (`{"id":7,"method":…`);
+        otherwise the error carries `"id": null`, as JSON-RPC says for an unreadable request."""
+        request_id = _leading_id(prefix)
+        error = ClientError(
+            f"Invalid request: message exceeds the {limit // (1024 * 1024)} MiB line limit "
+            "and was discarded"
+        )
+        return encode({"error": error.to_wire(), "id": request_id})
+
     def is_pending(self, request_id: RequestId) -> bool:
         return request_id in self._pending
 
@@ -163,7 +207,13 @@ class RpcConnection:
             return None
         if params is None:
             return encode({"method": method})
-        return encode({"method": method, "params": params})
+        line = encode({"method": method, "params": params})
+        if method in DROPPABLE_NOTIFICATIONS:
+            droppable = DroppableLine(line)
+            thread_id = params.get("threadId") if isinstance(params, dict) else None
+            droppable.thread_id = thread_id if isinstance(thread_id, str) else None
+            return droppable
+        return line
 
     def server_request(self, method: str, params: Any) -> tuple[RequestId, bytes]:
         """Allocate an id for a server→client request and frame it."""

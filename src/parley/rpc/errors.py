@@ -11,6 +11,7 @@ from typing import Any
 
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 
 
@@ -35,6 +36,13 @@ class ClientError(RpcError):
     """The client sent something wrong: bad params, unknown thread, a gate not passed."""
 
     code = INVALID_REQUEST
+
+
+class InvalidParams(ClientError):
+    """Params that parse but contradict each other; the reference uses -32602 for these
+    (`command/exec` with both `timeoutMs` and `disableTimeout`, a zero terminal size)."""
+
+    code = INVALID_PARAMS
 
 
 class MethodNotFound(RpcError):

@@ -9,11 +9,10 @@ are answered in the order they arrive and one slow thread never stalls another.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from parley.agent.turn import ProviderSettings
 from parley.auth import AuthStore, credential_for
 from parley.config import Config, ConfigError, ConfigWarning, ModelProvider, load_config
 from parley.config.turn_options import provider_settings
+from parley.mcp.hub import McpHub
 from parley.protocol import models as m
 from parley.protocol.methods import BY_NAME, experimental_reason
 from parley.protocol.params import parse_params
@@ -33,14 +33,17 @@ from parley.rpc.connection import (
     RequestId,
     Response,
     RpcConnection,
+    encode,
 )
 from parley.rpc.errors import ClientError, InternalError, MethodNotFound, RpcError
+from parley.server.deferred import DeferredReply
 from parley.server.handlers import HANDLERS, NO_PARAMS_OK
 from parley.server.platform_info import platform_family, platform_os, user_agent
 from parley.server.tasks import spawn
-from parley.threads.ids import parse_thread_id
+from parley.skills.catalog import SkillCatalog
+from parley.skills.extension import SkillsExtension
+from parley.threads.registry import ThreadRegistry
 from parley.threads.runtime import ThreadRuntime
-from parley.threads.store import ThreadStore
 from parley.tools.sandbox import check as sandbox_problem
 
 log = logging.getLogger(__name__)
@@ -110,9 +113,12 @@ class AppServer:
         # experimentalFeature/enablement/set: below the user's own [features] entries.
         self.runtime_features: dict[str, bool] = {}
         self.auth = AuthStore(config.codex_home)
-        self.store = ThreadStore(config.codex_home)
-        self.threads: dict[str, ThreadRuntime] = {}
         self.sessions: list[ClientSession] = []
+        self.mcp = McpHub(config.codex_home, self.broadcast)
+        self.skills = SkillCatalog(config.codex_home, lambda: self.broadcast("skills/changed", {}))
+        self.threads = ThreadRegistry(
+            config, self.provider_settings, lambda: self.credential(), on_loaded=self.equip
+        )
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
         session = ClientSession(self, write)
@@ -177,19 +183,21 @@ class AppServer:
         return provider_settings(config or self.config)
 
     def thread(self, raw_id: str) -> ThreadRuntime:
-        try:
-            thread_id = parse_thread_id(raw_id)
-        except ValueError as exc:
-            raise ClientError(f"invalid thread id: {exc}") from None
-        thread = self.threads.get(thread_id)
-        if thread is None:
-            raise ClientError(f"thread not found: {raw_id}")
-        return thread
+        """A loaded thread by its client-supplied id (`thread not found` otherwise)."""
+        return self.threads.loaded(raw_id)
+
+    def equip(self, thread: ThreadRuntime) -> None:
+        """Give a new or loaded thread its MCP servers (connecting in the background) and its
+        skills, and watch its skill folders for changes."""
+        tools = self.mcp.for_thread(thread.id)
+        tools.start()
+        thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
+        self.skills.watch(thread.cwd)
 
     async def shutdown(self) -> None:
-        for thread in list(self.threads.values()):
-            with contextlib.suppress(Exception):
-                await thread.close()
+        await self.threads.close_all()
+        await self.mcp.close()
+        await self.skills.close()
 
 
 class ClientSession:
@@ -200,8 +208,12 @@ class ClientSession:
         self._write = write
         self.rpc = RpcConnection()
         self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
+        # What each waiting request asked, so a resuming client can be asked again.
+        self._asked: dict[RequestId, tuple[str, dict[str, Any]]] = {}
         # Actions to run once the current request's response is written (see after_response).
         self._after: list[Callable[[], None]] = []
+        # Actions to run when the connection ends (see on_close).
+        self._on_close: list[Callable[[], None]] = []
         self.closed = False
 
     # ---- identity used by threads ------------------------------------------------------
@@ -229,11 +241,13 @@ class ClientSession:
         request_id, line = self.rpc.server_request(method, params)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
+        self._asked[request_id] = (method, params)
         self._write(line)
         try:
             return await future
         finally:
             self._waiting.pop(request_id, None)
+            self._asked.pop(request_id, None)
             self.rpc.forget(request_id)
             # Answered, or dropped because the turn ended: either way the client can close
             # whatever it showed for the request.
@@ -242,6 +256,13 @@ class ClientSession:
                 self.notify(
                     "serverRequest/resolved", {"threadId": thread_id, "requestId": request_id}
                 )
+
+    def replay_pending_requests(self, thread_id: str) -> None:
+        """Send again, with the same ids, the requests about `thread_id` still unanswered on
+        this connection (as the reference does for a client that resumes the thread)."""
+        for request_id, (method, params) in list(self._asked.items()):
+            if params.get("threadId") == thread_id and not self.closed:
+                self._write(encode({"id": request_id, "method": method, "params": params}))
 
     # ---- input -------------------------------------------------------------------------
     async def receive_line(self, line: bytes) -> None:
@@ -279,15 +300,37 @@ class ClientSession:
                 )
             )
             return
-        self._write(self.rpc.response(request.id, result))
+        if isinstance(result, DeferredReply):
+            spawn(self._reply_later(request, result.result))
+        else:
+            self._write(self.rpc.response(request.id, result))
         for action in self._after:
             action()
+
+    async def _reply_later(self, request: Request, result: Awaitable[Any]) -> None:
+        try:
+            value = await result
+        except RpcError as exc:
+            line = self.rpc.error(request.id, exc)
+        except Exception:
+            log.exception("internal error while handling %s", request.method)
+            line = self.rpc.error(
+                request.id, InternalError(f"internal error while handling `{request.method}`")
+            )
+        else:
+            line = self.rpc.response(request.id, value)
+        if not self.closed:
+            self._write(line)
 
     def after_response(self, action: Callable[[], None]) -> None:
         """Run `action` right after the current request's response is written (notifications
         the reference sends after its answer, such as `thread/started`). Requests on one
         connection are handled one at a time, so "current" is unambiguous."""
         self._after.append(action)
+
+    def on_close(self, action: Callable[[], None]) -> None:
+        """Run `action` when the connection ends (a service's per-connection clean-up)."""
+        self._on_close.append(action)
 
     async def _dispatch(self, request: Request) -> Any:
         method = request.method
@@ -319,15 +362,26 @@ class ClientSession:
     def close(self) -> None:
         """The connection ended: stop receiving notifications, fail pending requests."""
         self.closed = True
+        for action in self._on_close:
+            try:
+                action()
+            except Exception:
+                log.exception("a clean-up action failed when the connection closed")
+        self._on_close.clear()
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(ConnectionError("client disconnected"))
-        for thread in list(self.server.threads.values()):
+        for thread in self.server.threads:
+            was_subscribed = self in thread.subscribers
             thread.unsubscribe(self)
             if not thread.subscribers and thread.realtime is not None:
                 conversation = thread.realtime
                 thread.realtime = None
                 spawn(conversation.close_silently())
+            if was_subscribed and not thread.subscribers and thread.active is None:
+                # Its last client went away and nothing runs on it: unload it, as the
+                # reference does (thread/resume loads it again).
+                spawn(self.server.threads.close(thread))
         if self in self.server.sessions:
             self.server.sessions.remove(self)
 

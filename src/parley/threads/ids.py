@@ -1,4 +1,5 @@
-"""Identifiers in the reference's formats: UUIDv7 for threads and turns."""
+"""Identifiers in the reference's formats: UUIDv7 for threads and turns (client-supplied ids
+are parsed by the thread registry)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,3 @@ def uuid7() -> str:
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
     return str(uuid.UUID(int=value))
-
-
-def parse_thread_id(text: str) -> str:
-    """Normalise a client-supplied thread id; raise ValueError naming the problem."""
-    candidate = text
-    if candidate.lower().startswith("urn:uuid:"):
-        candidate = candidate[len("urn:uuid:") :]
-    try:
-        return str(uuid.UUID(candidate))
-    except ValueError:
-        raise ValueError(f"`{text}` is not a UUID") from None

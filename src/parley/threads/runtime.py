@@ -16,11 +16,12 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from parley.agent.settings import TurnOptions
+from parley.agent.extensions import TurnExtension
 from parley.agent.turn import (
     AgentSessionState,
     ProviderSettings,
@@ -30,8 +31,10 @@ from parley.agent.turn import (
 )
 from parley.config.turn_options import turn_options
 from parley.rpc.errors import ClientError
+from parley.threads import rollout
 from parley.threads.ids import uuid7
-from parley.threads.store import StoredTurn, ThreadLog
+from parley.threads.record import ThreadRecord
+from parley.threads.store import git_to_wire, source_to_wire
 
 if TYPE_CHECKING:
     from parley.config import Config
@@ -55,8 +58,23 @@ REALTIME_ENDED_CONTEXT = (
 )
 
 
-# Thread metadata Parley keeps in its records but does not put in the wire `Thread` object.
-PRIVATE_META = frozenset({"model", "sandboxMode", "approvalPolicy", "archived"})
+@dataclass
+class ThreadInfo:
+    """What a thread is, beyond its settings: the fields of the wire `Thread` object."""
+
+    id: str
+    created_at: int
+    cwd: str
+    model_provider: str
+    cli_version: str
+    source: Any = "vscode"  # a rollout `SessionSource`
+    forked_from_id: str | None = None
+    preview: str = ""
+    ephemeral: bool = False
+    name: str | None = None
+    git: dict[str, Any] | None = None
+    agent_nickname: str | None = None
+    agent_role: str | None = None
 
 
 class ClientPeer(Protocol):
@@ -84,8 +102,10 @@ class ThreadSettings:
     network_access: bool = False
     base_instructions: str | None = None
     developer_instructions: str | None = None
-    # The thread's effective configuration (request fields, roots, notify for each turn).
+    # The thread's effective configuration (request fields, roots, notify for each turn) and
+    # the credential its provider gets; None: the server's.
     config: Config | None = None
+    credential: Callable[[], str | None] | None = None
 
 
 @dataclass
@@ -93,6 +113,7 @@ class ActiveTurn:
     id: str
     origin: str  # "client" | "realtime"
     started_at: int
+    started_monotonic: float = field(default_factory=time.monotonic)
     steering: list[list[dict[str, Any]]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
     interrupted: bool = False
@@ -111,59 +132,86 @@ class ThreadRuntime:
     def __init__(
         self,
         *,
-        meta: dict[str, Any],
+        info: ThreadInfo,
         settings: ThreadSettings,
         config: Config,
-        log_: ThreadLog | None,
+        record: ThreadRecord,
         api_key: Any,
-        history: list[dict[str, Any]] | None = None,
-        turns: list[StoredTurn] | None = None,
     ) -> None:
-        self.id: str = meta["id"]
-        self.meta = meta
+        self.id: str = info.id
+        self.info = info
         self.settings = settings
         self.config = config
-        self._log = log_
+        self.record = record
         self._api_key = api_key  # a callable returning the current key
-        self.history: list[dict[str, Any]] = list(history or [])
-        self.turns: list[StoredTurn] = list(turns or [])
         self.subscribers: list[ClientPeer] = []
         self.status: dict[str, Any] = {"type": "idle"}
         self.active: ActiveTurn | None = None
         self.realtime: RealtimeConversation | None = None
         self._realtime_ended_pending = False
         # Delegated turns are numbered on from the ones this thread already had.
-        self._auto_turns = sum(1 for t in self.turns if t.id.startswith("auto-compact-"))
+        self._auto_turns = sum(
+            1 for t in record.builder.snapshot() if str(t["id"]).startswith("auto-compact-")
+        )
         # Token totals and session-wide approvals carry over from turn to turn.
         self.agent_state = AgentSessionState()
+        # Tools from outside the agent (MCP servers, skills), attached by the server.
+        self.extensions: list[TurnExtension] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        # Record commands and errors in the rollout too (`persistExtendedHistory`).
+        self.persist_extended = record.extended
 
     # ---- wire objects ------------------------------------------------------------------
     @property
     def cwd(self) -> Path:
         return self.settings.cwd
 
-    def wire(self, include_turns: bool = False) -> dict[str, Any]:
-        thread = {k: v for k, v in self.meta.items() if k not in PRIVATE_META}
-        thread["status"] = dict(self.status)
-        thread["turns"] = [self._turn_wire(t) for t in self.turns] if include_turns else []
-        thread["sessionId"] = self.id
-        return thread
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """The model-visible history (Responses input items) the next turn continues from."""
+        return self.record.history
 
-    @staticmethod
-    def _turn_wire(turn: StoredTurn) -> dict[str, Any]:
-        duration = None
-        if turn.started_at is not None and turn.completed_at is not None:
-            duration = (turn.completed_at - turn.started_at) * 1000
+    @property
+    def path(self) -> Path | None:
+        return self.record.path
+
+    def turns(self) -> list[dict[str, Any]]:
+        """The thread's turns as the rollout rebuilds them (the running one last). A turn the
+        file leaves open while nothing runs here ended without a word: it was interrupted."""
+        turns = self.record.builder.snapshot()
+        if not self.is_running:
+            for turn in turns:
+                if turn["status"] == "inProgress":
+                    turn["status"] = "interrupted"
+        return turns
+
+    def wire(self, include_turns: bool = False) -> dict[str, Any]:
+        info = self.info
+        path = self.record.path
         return {
-            "id": turn.id,
-            "items": list(turn.items),
-            "status": turn.status,
-            "error": turn.error,
-            "startedAt": turn.started_at,
-            "completedAt": turn.completed_at,
-            "durationMs": duration,
+            "id": info.id,
+            "forkedFromId": info.forked_from_id,
+            "preview": info.preview,
+            "ephemeral": info.ephemeral,
+            "modelProvider": info.model_provider,
+            "createdAt": info.created_at,
+            "updatedAt": self.record.updated_at(info.created_at),
+            "status": dict(self.status),
+            "path": str(path) if path is not None else None,
+            "cwd": info.cwd,
+            "cliVersion": info.cli_version,
+            "source": source_to_wire(info.source),
+            "agentNickname": info.agent_nickname,
+            "agentRole": info.agent_role,
+            "gitInfo": git_to_wire(info.git),
+            "name": info.name,
+            "turns": self.turns() if include_turns else [],
+            "sessionId": self.id,
         }
+
+    @property
+    def is_running(self) -> bool:
+        return self.active is not None and not self.active.interrupted
 
     # ---- fan-out -----------------------------------------------------------------------
     def subscribe(self, peer: ClientPeer) -> None:
@@ -194,13 +242,6 @@ class ThreadRuntime:
         self.status = status
         self.emit("thread/status/changed", {"threadId": self.id, "status": dict(status)})
 
-    def _record(self, record: dict[str, Any]) -> None:
-        if self._log is not None:
-            try:
-                self._log.append(record)
-            except OSError as exc:
-                log.error("thread %s: cannot write its record: %s", self.id, exc)
-
     async def request_client(self, method: str, params: dict[str, Any]) -> Any:
         """Ask the thread's clients in turn until one answers (one may have just gone away)."""
         for peer in list(self.subscribers):
@@ -211,22 +252,22 @@ class ThreadRuntime:
         raise ConnectionError("no client is connected to answer the request")
 
     def remember_settings(self) -> None:
-        """Record changed settings so a resumed thread keeps them."""
-        s = self.settings
-        fields = {
-            "model": s.model,
-            "sandboxMode": s.sandbox_mode,
-            "approvalPolicy": s.approval_policy,
-            "cwd": str(s.cwd),
-        }
-        self.update_meta(fields)
+        """Settings changed by `turn/start` are recorded with that turn's `turn_context`."""
 
-    def update_meta(self, fields: dict[str, Any]) -> None:
-        """Change thread metadata and record the change durably (only what really changed)."""
-        changed = {k: v for k, v in fields.items() if self.meta.get(k) != v}
-        if changed:
-            self.meta.update(changed)
-            self._record({"type": "meta_update", "fields": changed})
+    def _turn_context(self, turn_id: str) -> rollout.RolloutLine:
+        s = self.settings
+        return rollout.turn_context_line(
+            rollout.TurnContext(
+                turn_id=turn_id,
+                cwd=str(s.cwd),
+                approval_policy=s.approval_policy,
+                sandbox_mode=s.sandbox_mode,
+                network_access=s.network_access,
+                model=s.model,
+                developer_instructions=s.developer_instructions,
+                realtime_active=self.realtime is not None and self.realtime.is_running,
+            )
+        )
 
     # ---- turns -------------------------------------------------------------------------
     def originator(self) -> tuple[str, str]:
@@ -248,7 +289,7 @@ class ThreadRuntime:
         return TurnSettings(
             model=s.model,
             provider=s.provider,
-            api_key=self._api_key(),
+            api_key=s.credential() if s.credential is not None else self._api_key(),
             cwd=s.cwd,
             sandbox_mode=s.sandbox_mode,
             approval_policy=s.approval_policy,
@@ -257,7 +298,9 @@ class ThreadRuntime:
             developer_context=tuple(developer),
             originator=name,
             user_agent=agent,
-            options=turn_options(s.config, s.model) if s.config is not None else TurnOptions(),
+            shell_environment=(s.config or self.config).shell_environment_policy,
+            codex_home=self.config.codex_home,
+            options=turn_options(s.config or self.config, s.model),
         )
 
     def start_turn(
@@ -350,16 +393,15 @@ class ThreadRuntime:
                 if task is not None:
                     task.uncancel()
                 await asyncio.wait([after])
-        stored = StoredTurn(id=turn.id, started_at=turn.started_at)
-        self.turns.append(stored)
-        self._record({"type": "turn_started", "turnId": turn.id, "startedAt": turn.started_at})
+        self.record.materialize()
+        self.record.append(
+            rollout.task_started(turn.id, turn.started_at), self._turn_context(turn.id)
+        )
         self.set_status({"type": "active", "activeFlags": []})
         self.emit("turn/started", {"threadId": self.id, "turn": self._running_turn_wire(turn)})
-        if not self.meta.get("preview"):
-            preview = text_of(user_input)
-            if preview:
-                self.update_meta({"preview": preview[:200]})
-        io = _TurnIO(self, turn, stored)
+        if not self.info.preview:
+            self.info.preview = text_of(user_input)
+        io = _TurnIO(self, turn)
         try:
             if turn.interrupted:  # interrupted while it waited for the turn before it
                 raise asyncio.CancelledError
@@ -392,19 +434,16 @@ class ThreadRuntime:
         if self.active is turn:
             self.active = None
         completed_at = _now()
-        self.update_meta({"updatedAt": completed_at})
-        stored.status = result.status
-        stored.error = result.error
-        stored.completed_at = completed_at
-        self._record(
-            {
-                "type": "turn_completed",
-                "turnId": turn.id,
-                "status": result.status,
-                "error": result.error,
-                "completedAt": completed_at,
-            }
-        )
+        duration_ms = max(int((time.monotonic() - turn.started_monotonic) * 1000), 0)
+        if result.status == "interrupted":
+            self.record.append(rollout.turn_aborted(turn.id, completed_at, duration_ms))
+        else:
+            if result.status == "failed" and result.error is not None:
+                self.record.append(rollout.error_event(result.error))
+            self.record.append(
+                rollout.task_complete(turn.id, result.last_agent_message, completed_at, duration_ms)
+            )
+        ended = self.record.builder.turns[-1].wire() if self.record.builder.turns else None
         if result.status == "failed" and result.error is not None:
             self.set_status({"type": "systemError"})
             self.emit(
@@ -418,10 +457,18 @@ class ThreadRuntime:
             )
         else:
             self.set_status({"type": "idle"})
-        self.emit(
-            "turn/completed",
-            {"threadId": self.id, "turn": self._turn_wire(stored) | {"items": []}},
-        )
+        wire_turn: dict[str, Any] = {
+            "id": turn.id,
+            "items": [],
+            "status": result.status,
+            "error": result.error,
+            "startedAt": turn.started_at,
+            "completedAt": completed_at,
+            "durationMs": duration_ms,
+        }
+        if ended is not None and ended["id"] == turn.id:
+            wire_turn["startedAt"] = ended["startedAt"]
+        self.emit("turn/completed", {"threadId": self.id, "turn": wire_turn})
 
     # ---- realtime ----------------------------------------------------------------------
     def attach_realtime(self, conversation: RealtimeConversation) -> None:
@@ -432,10 +479,10 @@ class ThreadRuntime:
 
     def prior_turns(self) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []
-        for turn in self.turns:
+        for turn in self.turns():
             user = ""
             assistant = ""
-            for item in turn.items:
+            for item in turn["items"]:
                 if item.get("type") == "userMessage":
                     user = text_of(item.get("content", []))
                 elif item.get("type") == "agentMessage":
@@ -455,19 +502,18 @@ class ThreadRuntime:
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
-        if self._log is not None:
-            self._log.close()
 
 
 class _TurnIO:
     """The agent loop's view of the thread (the seam between agent and thread layers)."""
 
-    def __init__(self, thread: ThreadRuntime, turn: ActiveTurn, stored: StoredTurn) -> None:
+    def __init__(self, thread: ThreadRuntime, turn: ActiveTurn) -> None:
         self._thread = thread
         self._turn = turn
-        self._stored = stored
+        self._extended = thread.persist_extended
         self._prior = list(thread.history)
         self.agent_state = thread.agent_state
+        self.extensions = thread.extensions
         self.thread_id = thread.id
         self.turn_id = turn.id
 
@@ -475,8 +521,8 @@ class _TurnIO:
         if method == "item/completed":
             item = params.get("item")
             if isinstance(item, dict):
-                self._stored.items.append(item)
-                self._thread._record({"type": "thread_item", "turnId": self.turn_id, "item": item})
+                lines = rollout.events_for_item(item, self.turn_id, extended=self._extended)
+                self._thread.record.append(*lines)
         self._thread.emit(method, params)
 
     async def request_client(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -491,8 +537,7 @@ class _TurnIO:
         self._prior = list(self._thread.history)
 
     def record(self, item: dict[str, Any]) -> None:
-        self._thread.history.append(item)
-        self._thread._record({"type": "history_item", "item": item})
+        self._thread.record.append(rollout.response_item_line(item))
 
     def take_steering(self) -> list[list[dict[str, Any]]]:
         pending = self._turn.steering[:]

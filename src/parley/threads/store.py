@@ -1,132 +1,321 @@
-"""Durable thread records: one append-only JSONL file per thread under `$CODEX_HOME/sessions`.
+"""Where threads live on disk, as the Codex CLI keeps them, and what a listing shows of each.
 
-Each line is a record (`thread`, `turn_started`, `history_item`, `thread_item`,
-`turn_completed`); replaying the file rebuilds the thread, so a thread can be resumed after a
-restart, listed and read. Writes are appended and flushed line by line: a crash loses at most
-the line being written, and a torn last line is skipped on load.
+* `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<YYYY-MM-DDThh-mm-ss>-<id>.jsonl` for live threads,
+  `$CODEX_HOME/archived_sessions/<same file name>` for archived ones (the date folders are the
+  local date the thread started, as the reference names them);
+* `$CODEX_HOME/session_index.jsonl`: append-only `{"id","thread_name","updated_at"}` lines, the
+  newest line for an id giving its name.
+
+`ThreadSummary` is what `thread/list` needs of one rollout (its head and modification time).
+The format of the files themselves is `rollout.py`; the listing index is `index.py`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 
+from parley.threads.rollout import (
+    SessionMeta,
+    format_timestamp,
+    parse_timestamp,
+    read_head,
+)
+
 log = logging.getLogger(__name__)
 
+SESSIONS = "sessions"
+ARCHIVED_SESSIONS = "archived_sessions"
+SESSION_INDEX = "session_index.jsonl"
 
-@dataclass
-class StoredTurn:
+_FILE_NAME = re.compile(r"^rollout-(\d{4})-(\d{2})-(\d{2})T(\d{2})-(\d{2})-(\d{2})-(.+)\.jsonl$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def parse_file_name(name: str) -> tuple[dt.datetime, str] | None:
+    """(file timestamp, thread id) of a rollout file name, None if it is not one."""
+    match = _FILE_NAME.match(name)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, rest = match.groups()
+    # The id is the longest tail that is a UUID (the reference scans from the right).
+    if not _UUID.match(rest):
+        return None
+    try:
+        when = dt.datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=dt.UTC
+        )
+    except ValueError:
+        return None
+    return when, rest.lower()
+
+
+# ---- session sources ---------------------------------------------------------------------------
+
+
+def source_to_wire(source: Any) -> Any:
+    """A rollout `SessionSource` as the v2 `SessionSource`."""
+    if source == "mcp":
+        return "appServer"
+    if source in ("cli", "vscode", "exec", "unknown"):
+        return source
+    if isinstance(source, dict):
+        if "subagent" in source:
+            sub = source["subagent"]
+            if isinstance(sub, dict) and "thread_spawn" in sub:
+                return {"subAgent": {"thread_spawn": sub["thread_spawn"]}}
+            return {"subAgent": sub}
+        if "custom" in source:
+            return {"custom": source["custom"]}
+    if isinstance(source, str):
+        return {"custom": source}
+    return "unknown"
+
+
+INTERACTIVE_SOURCES = ("cli", "vscode", "atlas", "chatgpt")
+
+
+def source_kind_matches(source: Any, kind: str) -> bool:
+    """Whether a rollout `SessionSource` is of a `ThreadSourceKind`."""
+    sub = source.get("subagent") if isinstance(source, dict) else None
+    if kind in ("cli", "vscode", "exec", "unknown"):
+        return bool(source == kind)
+    if kind == "appServer":
+        return bool(source == "mcp")
+    if kind == "subAgent":
+        return sub is not None
+    if kind == "subAgentReview":
+        return bool(sub == "review")
+    if kind == "subAgentCompact":
+        return bool(sub == "compact")
+    if kind == "subAgentThreadSpawn":
+        return isinstance(sub, dict) and "thread_spawn" in sub
+    if kind == "subAgentOther":
+        return isinstance(sub, dict) and "other" in sub
+    return False
+
+
+def is_interactive(source: Any) -> bool:
+    if isinstance(source, str):
+        return source in ("cli", "vscode")
+    return isinstance(source, dict) and source.get("custom") in ("atlas", "chatgpt")
+
+
+# ---- summaries ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThreadSummary:
+    """One rollout as a listing sees it."""
+
     id: str
-    status: str = "inProgress"
-    error: Any = None
-    started_at: int | None = None
-    completed_at: int | None = None
-    items: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class StoredThread:
-    meta: dict[str, Any]
     path: Path
-    history: list[dict[str, Any]] = field(default_factory=list)
-    turns: list[StoredTurn] = field(default_factory=list)
+    created_at: dt.datetime  # the file name's timestamp (the sort key "created_at")
+    updated_at: dt.datetime  # the file's modification time, whole seconds
+    meta: SessionMeta
+    preview: str
+    archived: bool
+
+    def wire(self, name: str | None, status: dict[str, Any]) -> dict[str, Any]:
+        """The v2 `Thread` object (without turns)."""
+        created = parse_timestamp(self.meta.timestamp) or self.created_at
+        git = self.meta.git
+        return {
+            "id": self.id,
+            "forkedFromId": self.meta.forked_from_id,
+            "preview": self.preview,
+            "ephemeral": False,
+            "modelProvider": self.meta.model_provider or "",
+            "createdAt": int(created.timestamp()),
+            "updatedAt": int(self.updated_at.timestamp()),
+            "status": status,
+            "path": str(self.path),
+            "cwd": self.meta.cwd,
+            "cliVersion": self.meta.cli_version,
+            "source": source_to_wire(self.meta.source),
+            "agentNickname": self.meta.agent_nickname,
+            "agentRole": self.meta.agent_role,
+            "gitInfo": git_to_wire(git),
+            "name": name,
+            "turns": [],
+            "sessionId": self.id,
+        }
 
 
-class ThreadLog:
-    """Appends records to one thread's file."""
+def git_to_wire(git: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not git:
+        return None
+    wire = {
+        "sha": git.get("commit_hash"),
+        "branch": git.get("branch"),
+        "originUrl": git.get("repository_url"),
+    }
+    return wire if any(v is not None for v in wire.values()) else None
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        # Opened on the first write, so threads that are only read hold no file open.
-        self._file: BinaryIO | None = None
 
-    def append(self, record: dict[str, Any]) -> None:
-        if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("ab")
-        self._file.write(orjson.dumps(record) + b"\n")
-        self._file.flush()
+def mtime_of(path: Path) -> dt.datetime:
+    seconds = int(path.stat().st_mtime)
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+
+def summarize(path: Path, archived: bool) -> ThreadSummary | None:
+    """The summary of one rollout, None when it is not a listable thread (no session meta or
+    no user message yet, as the reference)."""
+    parsed = parse_file_name(path.name)
+    if parsed is None:
+        return None
+    created, _ = parsed
+    try:
+        head = read_head(path)
+        updated = mtime_of(path)
+    except OSError as exc:
+        log.warning("cannot read %s: %s", path, exc)
+        return None
+    if head.meta is None or not head.saw_user_event:
+        return None
+    return ThreadSummary(
+        id=head.meta.id,
+        path=path,
+        created_at=created,
+        updated_at=updated,
+        meta=head.meta,
+        preview=head.first_user_message or "",
+        archived=archived,
+    )
+
+
+# ---- the store ---------------------------------------------------------------------------------
 
 
 class ThreadStore:
+    """Paths, names and archiving of rollout files under one `CODEX_HOME`."""
+
     def __init__(self, codex_home: Path) -> None:
-        self.root = codex_home / "sessions"
+        self.home = codex_home
+        self.root = codex_home / SESSIONS
+        self.archived_root = codex_home / ARCHIVED_SESSIONS
 
-    def path_for(self, thread_id: str, created_at: int) -> Path:
-        when = dt.datetime.fromtimestamp(created_at, tz=dt.UTC)
-        stamp = when.strftime("%Y-%m-%dT%H-%M-%S")
-        return self.root / when.strftime("%Y/%m/%d") / f"rollout-{stamp}-{thread_id}.jsonl"
+    def path_for(self, thread_id: str, started: dt.datetime) -> Path:
+        local = started.astimezone()
+        stamp = local.strftime("%Y-%m-%dT%H-%M-%S")
+        return self.root / local.strftime("%Y/%m/%d") / f"rollout-{stamp}-{thread_id}.jsonl"
 
-    def create(self, meta: dict[str, Any]) -> ThreadLog:
-        path = self.path_for(meta["id"], meta["createdAt"])
-        log_ = ThreadLog(path)
-        log_.append({"type": "thread", "thread": meta})
-        return log_
+    # -- finding --
+    def rollout_files(self, archived: bool) -> Iterator[Path]:
+        """Every rollout file (sessions/ is three date levels deep, archived_sessions/ flat)."""
+        root = self.archived_root if archived else self.root
+        if archived:
+            yield from _files_in(root)
+            return
+        for year in _dirs_in(root):
+            for month in _dirs_in(year):
+                for day in _dirs_in(month):
+                    yield from _files_in(day)
 
     def find(self, thread_id: str) -> Path | None:
-        if not self.root.exists():
-            return None
-        for path in self.root.glob(f"*/*/*/rollout-*-{thread_id}.jsonl"):
-            return path
+        """The live rollout of a thread, else its archived one."""
+        return self.find_live(thread_id) or self.find_archived(thread_id)
+
+    def find_live(self, thread_id: str) -> Path | None:
+        suffix = f"-{thread_id.lower()}.jsonl"
+        for path in self.rollout_files(archived=False):
+            if path.name.lower().endswith(suffix):
+                return path
         return None
 
-    def all_paths(self) -> list[Path]:
-        if not self.root.exists():
-            return []
-        return sorted(self.root.glob("*/*/*/rollout-*.jsonl"), reverse=True)
+    def find_archived(self, thread_id: str) -> Path | None:
+        suffix = f"-{thread_id.lower()}.jsonl"
+        for path in self.rollout_files(archived=True):
+            if path.name.lower().endswith(suffix):
+                return path
+        return None
 
-    def load(self, path: Path) -> StoredThread | None:
-        meta: dict[str, Any] | None = None
-        thread: StoredThread | None = None
-        turns: dict[str, StoredTurn] = {}
+    def is_archived(self, path: Path) -> bool:
+        return path.parent == self.archived_root
+
+    # -- archiving --
+    def archive(self, path: Path) -> Path:
+        target = self.archived_root / path.name
+        self.archived_root.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), str(target))
+        return target
+
+    def unarchive(self, path: Path) -> Path:
+        parsed = parse_file_name(path.name)
+        if parsed is None:
+            raise ValueError(f"`{path.name}` is not a rollout file name")
+        when, _ = parsed
+        target = self.root / when.strftime("%Y/%m/%d") / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), str(target))
+        # As the reference: an unarchived thread counts as updated now.
+        os.utime(target)
+        return target
+
+    # -- names --
+    def set_name(self, thread_id: str, name: str) -> None:
+        entry = {
+            "id": thread_id,
+            "thread_name": name,
+            "updated_at": format_timestamp(dt.datetime.now(tz=dt.UTC)),
+        }
+        self.home.mkdir(parents=True, exist_ok=True)
+        with (self.home / SESSION_INDEX).open("ab") as file:
+            file.write(orjson.dumps(entry) + b"\n")
+
+    def names(self) -> dict[str, str]:
+        """Every thread's latest name (the newest line wins; an empty name clears it)."""
+        names: dict[str, str] = {}
         try:
-            lines = path.read_bytes().splitlines()
-        except OSError as exc:
-            log.warning("cannot read thread file %s: %s", path, exc)
-            return None
-        for number, line in enumerate(lines, 1):
+            data = (self.home / SESSION_INDEX).read_bytes()
+        except OSError:
+            return names
+        for raw in data.splitlines():
             try:
-                record = orjson.loads(line)
+                entry = orjson.loads(raw)
             except orjson.JSONDecodeError:
-                log.warning("%s:%d: skipping unreadable record", path, number)
                 continue
-            kind = record.get("type")
-            if kind == "thread":
-                meta = record["thread"]
-                thread = StoredThread(meta=meta, path=path)
-                continue
-            if thread is None:
-                continue
-            if kind == "history_item":
-                thread.history.append(record["item"])
-            elif kind == "turn_started":
-                turn = StoredTurn(id=record["turnId"], started_at=record.get("startedAt"))
-                turns[turn.id] = turn
-                thread.turns.append(turn)
-            elif kind == "thread_item":
-                stored = turns.get(record.get("turnId", ""))
-                if stored is not None:
-                    stored.items.append(record["item"])
-            elif kind == "turn_completed":
-                stored = turns.get(record.get("turnId", ""))
-                if stored is not None:
-                    stored.status = record.get("status", "completed")
-                    stored.error = record.get("error")
-                    stored.completed_at = record.get("completedAt")
-            elif kind == "meta_update" and meta is not None:
-                meta.update(record.get("fields", {}))
-        for turn in thread.turns if thread else []:
-            if turn.status == "inProgress":
-                # The process ended while the turn ran: report it as interrupted, not running.
-                turn.status = "interrupted"
-        return thread
+            if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+                name = entry.get("thread_name")
+                if isinstance(name, str) and name.strip():
+                    names[entry["id"]] = name
+                else:
+                    names.pop(entry["id"], None)
+        return names
+
+    def name_of(self, thread_id: str) -> str | None:
+        return self.names().get(thread_id)
+
+
+def _dirs_in(path: Path) -> list[Path]:
+    try:
+        with os.scandir(path) as entries:
+            return sorted(
+                (Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)), reverse=True
+            )
+    except OSError:
+        return []
+
+
+def _files_in(path: Path) -> list[Path]:
+    try:
+        with os.scandir(path) as entries:
+            return sorted(
+                (
+                    Path(e.path)
+                    for e in entries
+                    if e.name.startswith("rollout-") and e.name.endswith(".jsonl")
+                ),
+                reverse=True,
+            )
+    except OSError:
+        return []

@@ -21,7 +21,6 @@ import os
 import re
 import shlex
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +28,12 @@ from typing import Any
 
 import orjson
 
+from parley.config.shell_environment import ShellEnvironmentPolicy
+from parley.tools.command_reaper import REAPER
+from parley.tools.environment import command_environment
 from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
-from parley.tools.sandbox import SandboxPolicy, bwrap_argv, check, find_bwrap
+from parley.tools.sandbox import ConfinedLaunch, SandboxPolicy, find_bwrap, prepare_launch, support
+from parley.tools.seccomp import SeccompUnavailableError
 
 SHELL_TOOL_NAME = "shell_command"
 DEFAULT_TIMEOUT_MS = 10_000
@@ -46,9 +49,6 @@ STREAMED_OUTPUT_LIMIT = 1024 * 1024
 DRAIN_GRACE_S = 0.2
 TREE_SCAN_INTERVAL_S = 0.2
 _READ_CHUNK = 64 * 1024
-# Environment variables whose names contain these are not passed to commands, so the API key
-# and other credentials of the server's environment do not reach model-chosen programs.
-SECRET_NAME_PARTS = ("KEY", "SECRET", "TOKEN")
 
 
 def shell_tool_spec(*, allow_escalation: bool) -> dict[str, Any]:
@@ -181,15 +181,12 @@ def display_command(argv: list[str]) -> str:
     return " ".join(quote_arg(a) for a in argv)
 
 
-def command_env(policy: SandboxPolicy | None) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not any(part in name.upper() for part in SECRET_NAME_PARTS)
-    }
-    if policy is not None and policy.network_disabled:
-        env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
-    return env
+def command_env(
+    environment_policy: ShellEnvironmentPolicy | None = None, thread_id: str | None = None
+) -> dict[str, str]:
+    """The server's environment filtered by `environment_policy` (default: the defaults)."""
+    policy = environment_policy or ShellEnvironmentPolicy()
+    return command_environment(policy, os.environ, thread_id)
 
 
 class SandboxUnavailableError(RuntimeError):
@@ -279,26 +276,40 @@ async def run_command(
     Raises SandboxUnavailableError (before starting anything) when the policy confines the
     command and bubblewrap cannot run, and OSError when the program cannot be started.
     """
+    launch: ConfinedLaunch | None = None
     full_argv = argv
     if policy.confined:
-        problem = await asyncio.to_thread(check)
+        sandbox = await asyncio.to_thread(support)
         bwrap = find_bwrap()
-        if problem is not None or bwrap is None:
-            raise SandboxUnavailableError(problem or "bubblewrap is not available")
-        full_argv = bwrap_argv(bwrap, policy, argv, cwd)
-    marker = uuid.uuid4().hex
-    proc_env = dict(env) if env is not None else command_env(policy)
+        if sandbox.problem is not None or bwrap is None:
+            raise SandboxUnavailableError(sandbox.problem or "bubblewrap is not available")
+        try:
+            launch = prepare_launch(bwrap, sandbox, policy, argv, cwd)
+        except SeccompUnavailableError as exc:
+            raise SandboxUnavailableError(str(exc)) from None
+        full_argv = launch.argv
+    await asyncio.to_thread(REAPER.prepare)
+    marker = REAPER.marker()
+    proc_env = dict(env) if env is not None else command_env()
+    if policy.network_disabled:
+        proc_env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
     proc_env[MARKER_VARIABLE] = marker
     started = time.monotonic()
-    proc = await asyncio.create_subprocess_exec(
-        *full_argv,
-        cwd=str(cwd),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-        env=proc_env,
-    )
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *full_argv,
+            cwd=str(cwd),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            env=proc_env,
+            pass_fds=launch.pass_fds if launch is not None else (),
+        )
+    finally:
+        if launch is not None:
+            launch.close()
+    REAPER.started(proc.pid)
     tree = ProcessTree(proc.pid, marker)
     buffer = OutputBuffer(AGGREGATED_OUTPUT_LIMIT)
     streamed = 0
@@ -351,6 +362,7 @@ async def run_command(
             await watcher
         with contextlib.suppress(BaseException):
             await reader
+        REAPER.finished(proc.pid)
     duration = time.monotonic() - started
     returncode = proc.returncode if proc.returncode is not None else -1
     if timed_out:

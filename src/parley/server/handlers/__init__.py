@@ -12,6 +12,12 @@ from parley.server.handlers.account import (
     login_start,
     rate_limits_read,
 )
+from parley.server.handlers.command_exec import (
+    command_exec,
+    command_exec_resize,
+    command_exec_terminate,
+    command_exec_write,
+)
 from parley.server.handlers.config import (
     config_batch_write,
     config_read,
@@ -21,6 +27,23 @@ from parley.server.handlers.config import (
     experimental_feature_list,
     mock_experimental_method,
 )
+from parley.server.handlers.fs import (
+    fs_copy,
+    fs_create_directory,
+    fs_get_metadata,
+    fs_read_directory,
+    fs_read_file,
+    fs_remove,
+    fs_unwatch,
+    fs_watch,
+    fs_write_file,
+)
+from parley.server.handlers.mcp import (
+    mcp_resource_read,
+    mcp_server_oauth_login,
+    mcp_server_reload,
+    mcp_server_status_list,
+)
 from parley.server.handlers.models import collaboration_mode_list, model_list
 from parley.server.handlers.realtime import (
     realtime_append_audio,
@@ -29,13 +52,17 @@ from parley.server.handlers.realtime import (
     realtime_start,
     realtime_stop,
 )
+from parley.server.handlers.skills import skills_config_write, skills_list
 from parley.server.handlers.threads import (
     thread_archive,
+    thread_fork,
     thread_list,
     thread_loaded_list,
+    thread_metadata_update,
     thread_name_set,
     thread_read,
     thread_resume,
+    thread_rollback,
     thread_start,
     thread_unarchive,
     thread_unsubscribe,
@@ -64,6 +91,7 @@ HANDLERS: dict[str, Handler] = {
     "thread/realtime/stop": realtime_stop,
     "thread/realtime/listVoices": realtime_list_voices,
     "model/list": model_list,
+    "config/read": config_read,
     "thread/name/set": thread_name_set,
     "thread/archive": thread_archive,
     "thread/unarchive": thread_unarchive,
@@ -79,5 +107,34 @@ HANDLERS: dict[str, Handler] = {
     "experimentalFeature/enablement/set": experimental_feature_enablement_set,
     "collaborationMode/list": collaboration_mode_list,
     "mock/experimentalMethod": mock_experimental_method,
+    "thread/fork": thread_fork,
+    "thread/rollback": thread_rollback,
+    "thread/metadata/update": thread_metadata_update,
+    "command/exec": command_exec,
+    "command/exec/write": command_exec_write,
+    "command/exec/resize": command_exec_resize,
+    "command/exec/terminate": command_exec_terminate,
+    "fs/readFile": fs_read_file,
+    "fs/writeFile": fs_write_file,
+    "fs/createDirectory": fs_create_directory,
+    "fs/getMetadata": fs_get_metadata,
+    "fs/readDirectory": fs_read_directory,
+    "fs/remove": fs_remove,
+    "fs/copy": fs_copy,
+    "fs/watch": fs_watch,
+    "fs/unwatch": fs_unwatch,
+    "mcpServerStatus/list": mcp_server_status_list,
+    "mcpServer/resource/read": mcp_resource_read,
+    "config/mcpServer/reload": mcp_server_reload,
+    "mcpServer/oauth/login": mcp_server_oauth_login,
+    "skills/list": skills_list,
+    "skills/config/write": skills_config_write,
 }
-NO_PARAMS_OK = frozenset({"account/logout", "account/rateLimits/read", "configRequirements/read"})
+NO_PARAMS_OK = frozenset(
+    {
+        "account/logout",
+        "account/rateLimits/read",
+        "configRequirements/read",
+        "config/mcpServer/reload",
+    }
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from parley.protocol import models as m
-from parley.protocol.params import parse_params
+from parley.protocol.params import check_base64, parse_params
 from parley.realtime.session import RealtimeConversation, RealtimeSettings, StartRequest
 from parley.realtime.voices import list_voices_result
 from parley.rpc.errors import ClientError
@@ -131,6 +131,7 @@ async def realtime_append_audio(session: ClientSession, raw: Any) -> Any:
         raise ClientError("Invalid request: missing field `audio`")
     if not isinstance(audio.get("data"), str):
         raise ClientError("Invalid request: `audio.data` must be a base64 string")
+    check_base64(audio["data"], "audio.data")
     for key in ("sampleRate", "numChannels"):
         value = audio.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:

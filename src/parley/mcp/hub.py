@@ -1,0 +1,81 @@
+"""Process-wide MCP state: which servers the config names, each thread's connections, reloads.
+
+Every thread gets its own `ThreadMcp` (its own server processes and sessions, as the reference
+gives each thread its own connection manager), started in the background when the thread is
+created so the first turn rarely waits. `config/mcpServer/reload` only bumps a generation: each
+thread rebuilds its connections at its next turn. Startup progress is announced to every client
+as `mcpServer/startupStatus/updated`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from parley.mcp.config import McpServerConfig, load_servers
+from parley.mcp.connection import McpCallError, McpConnection
+
+log = logging.getLogger(__name__)
+
+Broadcast = Callable[[str, dict[str, Any]], None]
+STARTUP_STATUS = "mcpServer/startupStatus/updated"
+
+
+class McpHub:
+    def __init__(self, codex_home: Path, broadcast: Broadcast) -> None:
+        self.codex_home = codex_home
+        self.broadcast = broadcast
+        self.generation = 0
+        self._threads: list[Any] = []
+
+    def servers(self) -> dict[str, McpServerConfig]:
+        """The configured servers as the file says now, disabled ones left out."""
+        return {name: c for name, c in load_servers(self.codex_home).items() if c.enabled}
+
+    def reload(self) -> None:
+        self.generation += 1
+
+    def for_thread(self, thread_id: str) -> Any:
+        from parley.mcp.thread_tools import ThreadMcp
+
+        tools = ThreadMcp(self, thread_id)
+        self._threads.append(tools)
+        return tools
+
+    def forget(self, tools: Any) -> None:
+        if tools in self._threads:
+            self._threads.remove(tools)
+
+    def announce(self, name: str, status: str, error: str | None = None) -> None:
+        self.broadcast(STARTUP_STATUS, {"name": name, "status": status, "error": error})
+
+    async def close(self) -> None:
+        for tools in list(self._threads):
+            with contextlib.suppress(Exception):
+                await tools.close()
+        self._threads.clear()
+
+
+async def snapshot(
+    servers: dict[str, McpServerConfig], *, with_resources: bool
+) -> dict[str, McpConnection | str]:
+    """Connect to every server at once for a status listing; each entry is the connected
+    (already closed) connection with its inventory, or the reason it failed."""
+
+    async def one(config: McpServerConfig) -> McpConnection | str:
+        connection = McpConnection(config)
+        try:
+            await connection.start(with_resources=with_resources)
+        except McpCallError as exc:
+            return str(exc)
+        finally:
+            await connection.close()
+        return connection
+
+    names = list(servers)
+    results = await asyncio.gather(*(one(servers[name]) for name in names))
+    return dict(zip(names, results, strict=True))

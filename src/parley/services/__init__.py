@@ -1,0 +1,1 @@
+"""Services an IDE client calls beside threads: one-off commands, files, fuzzy file search."""
