@@ -164,6 +164,10 @@ class ResponsesClient:
             await self._http.aclose()
             self._http = None
 
+    def set_header(self, name: str, value: str) -> None:
+        """Change a header for the following requests (e.g. turn metadata a steer updated)."""
+        self._headers[name] = value
+
     def redact(self, text: str) -> str:
         if self._api_key and len(self._api_key) >= 4:
             text = text.replace(self._api_key, "[REDACTED]")

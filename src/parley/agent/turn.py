@@ -223,6 +223,7 @@ class TurnEngine:
     async def _sample(self, client: ResponsesClient) -> ResponseOutcome:
         """One model response, retrying the request when the stream breaks early."""
         body = self._request_body()
+        client.set_header("x-codex-turn-metadata", self._turn_metadata())
         max_retries = max(self._settings.provider.stream_max_retries, 0)
         retries = 0
         self._notifier.new_request()
@@ -310,20 +311,28 @@ class TurnEngine:
         self._record(build_user_message(user_input, self._settings.cwd))
 
     # ---- request -----------------------------------------------------------------------
-    def _headers(self) -> dict[str, str]:
+    def _turn_metadata(self) -> str:
+        """`x-codex-turn-metadata`: the client's `responsesapiClientMetadata` (as last set by
+        turn/start or turn/steer) with the turn's own identifiers on top."""
         io = self._io
-        metadata = {
+        client_metadata = getattr(io, "client_metadata", None)
+        metadata = dict(client_metadata()) if callable(client_metadata) else {}
+        metadata |= {
             "session_id": io.thread_id,
             "turn_id": io.turn_id,
             "sandbox": "seccomp" if self._sandbox.confined else "none",
         }
+        return orjson.dumps(metadata).decode()
+
+    def _headers(self) -> dict[str, str]:
+        io = self._io
         return {
             "User-Agent": self._settings.user_agent,
             "originator": self._settings.originator,
             "session_id": io.thread_id,
             "x-client-request-id": io.thread_id,
             "x-codex-window-id": f"{io.thread_id}:0",
-            "x-codex-turn-metadata": orjson.dumps(metadata).decode(),
+            "x-codex-turn-metadata": self._turn_metadata(),
         }
 
     def _request_body(self) -> dict[str, Any]:

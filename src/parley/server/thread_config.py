@@ -10,6 +10,7 @@ reason.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,3 +41,23 @@ def request_overrides(params: Any) -> dict[str, Any]:
         if text is not None:
             overrides[key] = text
     return overrides
+
+
+def apply_turn_config(settings: Any, params: Any) -> None:
+    """turn/start's `effort`, `summary`, `serviceTier` and `personality` apply to this turn and
+    the thread's later ones, as the reference keeps them."""
+    config = getattr(settings, "config", None)
+    if config is None:
+        return
+    changes = {
+        field: enum_value(getattr(params, name, None))
+        for name, field in (
+            ("effort", "reasoning_effort"),
+            ("summary", "reasoning_summary"),
+            ("service_tier", "service_tier"),
+            ("personality", "personality"),
+        )
+    }
+    given = {field: value for field, value in changes.items() if value is not None}
+    if given:
+        settings.config = dataclasses.replace(config, **given)

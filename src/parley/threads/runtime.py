@@ -117,6 +117,8 @@ class ActiveTurn:
     steering: list[list[dict[str, Any]]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
     interrupted: bool = False
+    # `responsesapiClientMetadata` of turn/start, replaced by a turn/steer that carries one.
+    client_metadata: dict[str, str] = field(default_factory=dict)
 
 
 def _now() -> int:
@@ -309,14 +311,16 @@ class ThreadRuntime:
         *,
         origin: str = "client",
         turn_id: str | None = None,
+        client_metadata: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         previous = self.active
         if previous is not None and not previous.interrupted:
             # As the reference: input for a busy thread joins the running turn (it reaches the
             # turn's next model request), and the client gets that turn back.
-            self.steer(user_input, expected_turn_id=None)
+            self.steer(user_input, expected_turn_id=None, client_metadata=client_metadata)
             return self._running_turn_wire(previous)
         turn = ActiveTurn(id=turn_id or uuid7(), origin=origin, started_at=_now())
+        turn.client_metadata = dict(client_metadata or {})
         self.active = turn
         # An interrupted turn may still be winding down: the new one starts after it ended.
         after = previous.task if previous is not None else None
@@ -343,13 +347,20 @@ class ThreadRuntime:
             "durationMs": None,
         }
 
-    def steer(self, user_input: list[dict[str, Any]], expected_turn_id: str | None) -> str:
+    def steer(
+        self,
+        user_input: list[dict[str, Any]],
+        expected_turn_id: str | None,
+        client_metadata: dict[str, str] | None = None,
+    ) -> str:
         turn = self.active
         if turn is None or turn.interrupted:
             raise ClientError("no active turn to steer")
         if expected_turn_id is not None and expected_turn_id != turn.id:
             raise ClientError(f"expected active turn id `{expected_turn_id}` but found `{turn.id}`")
         turn.steering.append(list(user_input))
+        if client_metadata is not None:
+            turn.client_metadata = dict(client_metadata)
         if self.realtime is not None and self.realtime.is_running:
             text = text_of(user_input)
             if text:
@@ -538,6 +549,9 @@ class _TurnIO:
 
     def record(self, item: dict[str, Any]) -> None:
         self._thread.record.append(rollout.response_item_line(item))
+
+    def client_metadata(self) -> dict[str, str]:
+        return self._turn.client_metadata
 
     def take_steering(self) -> list[list[dict[str, Any]]]:
         pending = self._turn.steering[:]

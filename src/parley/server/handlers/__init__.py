@@ -99,7 +99,6 @@ HANDLERS: dict[str, Handler] = {
     "thread/loaded/list": thread_loaded_list,
     "account/login/cancel": login_cancel,
     "account/rateLimits/read": rate_limits_read,
-    "config/read": config_read,
     "config/value/write": config_value_write,
     "config/batchWrite": config_batch_write,
     "configRequirements/read": config_requirements_read,
