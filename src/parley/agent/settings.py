@@ -97,6 +97,7 @@ class TurnOptions:
     model: ModelOptions = field(default_factory=ModelOptions)
     workspace_roots: WorkspaceRoots = field(default_factory=WorkspaceRoots)
     notify: tuple[str, ...] = ()  # argv run after each completed turn
+    personality_instructions: str | None = None  # `personality`, as a developer message part
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,11 @@ class TurnEngine:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._io = io
+        personality = settings.options.personality_instructions
+        if personality:
+            settings = dataclasses.replace(
+                settings, developer_context=(*settings.developer_context, personality)
+            )
         self._settings = settings
         self._sleep = sleep
         state = getattr(io, "agent_state", None)

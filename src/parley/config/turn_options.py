@@ -6,6 +6,18 @@ from parley.agent.settings import ModelOptions, ProviderSettings, TurnOptions, W
 from parley.catalog.models import model_info
 from parley.config.loader import Config
 
+# Parley's own wording of the reference's personalities (`none` adds nothing).
+PERSONALITY_INSTRUCTIONS = {
+    "friendly": (
+        "<personality>Be a warm, supportive teammate: explain patiently, acknowledge progress, "
+        "and raise concerns kindly.</personality>"
+    ),
+    "pragmatic": (
+        "<personality>Be direct and efficient: state facts, assumptions and next steps "
+        "plainly, without filler.</personality>"
+    ),
+}
+
 
 def provider_settings(config: Config) -> ProviderSettings:
     p = config.provider
@@ -50,4 +62,5 @@ def turn_options(config: Config, model: str) -> TurnOptions:
             exclude_slash_tmp=config.exclude_slash_tmp,
         ),
         notify=config.notify,
+        personality_instructions=PERSONALITY_INSTRUCTIONS.get(config.personality or ""),
     )
