@@ -294,10 +294,11 @@ def _project_layers(merged: Tree, cwd: Path, user_file: Path) -> list[Layer]:
         tree = read_toml(dot_codex / "config.toml")
         if tree is None:
             continue
+        # The folder's own entry, else the project root's (which also names an untrusted one).
         key = project_trust_key(directory)
+        if key not in levels:
+            key = root_key
         level = levels.get(key)
-        if level is None:
-            level, key = levels.get(root_key), root_key if root_key in levels else key
         reason: str | None = None
         if level == "untrusted":
             reason = (
