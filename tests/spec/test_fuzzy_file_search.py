@@ -1,6 +1,7 @@
 """pytest twins of upstream `app-server/tests/suite/fuzzy_file_search.rs` (12 tests, all here).
 
-Upstream names already begin with `test_`, so each twin is `test_<upstream name>`. Each twin starts the real `parley app-server` over stdio with upstream's `config.toml`, creates
+Upstream names already begin with `test_`, so each twin is `test_<upstream name>`.
+Each twin starts the real `parley app-server` over stdio with upstream's `config.toml`, creates
 the same files in a temporary root and sends the same `fuzzyFileSearch*` traffic with the same
 assertions (including the exact scores and highlight indices). Upstream's helpers keep their
 names below.
