@@ -117,8 +117,15 @@ def test_voice_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     answer = tmp_path / "answer.wav"
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "parley", "voice", "--simulate",
-            "--input-wav", str(spoken), "--output-wav", str(answer),
+            sys.executable,
+            "-m",
+            "parley",
+            "voice",
+            "--simulate",
+            "--input-wav",
+            str(spoken),
+            "--output-wav",
+            str(answer),
         ],
         env=_env(tmp_path),
         cwd=tmp_path,

@@ -69,6 +69,6 @@ def test_provider_settings_and_turn_options(tmp_path: Path, monkeypatch) -> None
     assert provider.stream_idle_timeout_s == 1.5
     options = turn_options(config, "m")
     assert options.notify == ("n",)
-    assert options.personality_instructions and "direct" in options.personality_instructions
+    assert options.personality == "pragmatic"
     roots = options.workspace_roots.apply((Path("/work"), Path("/tmp")))
     assert roots == (Path("/work"), Path("/srv"))

@@ -369,6 +369,10 @@ async def test_a_rejected_turn_start_changes_no_thread_setting(
             "cwd": "not/an/absolute/dir",
         },
     )
+    # A turn writes the thread's rollout, which a resume needs (as the reference).
+    responses_server.push(create_final_assistant_message_sse_response("ok"))
+    turn = await start_turn(server, thread["id"], "hello")
+    await wait_turn_completed(server, turn["id"])
     resumed = await server.request("thread/resume", {"threadId": thread["id"]})
     await server.close()
     assert error["code"] == -32600

@@ -86,3 +86,33 @@ async def test_disabled_skills_are_listed_off_and_hidden_from_the_agent(
         assert "- keep: Keep me" in developer
         assert "drop" not in developer
     assert "[[skills.config]]" in (codex_home / "config.toml").read_text()
+
+
+async def test_an_installed_plugins_skills_are_listed_under_its_name(
+    codex_home: Path, tmp_path: Path
+) -> None:
+    """After plugin/install, the plugin's skills appear in skills/list as `<plugin>:<skill>`."""
+    repo = tmp_path / "repo"
+    write(
+        repo / ".agents/plugins/marketplace.json",
+        '{"name": "local", "plugins": [{"name": "helper", '
+        '"source": {"source": "local", "path": "./helper"}}]}',
+    )
+    write(repo / "helper/.codex-plugin/plugin.json", '{"name": "helper"}')
+    write(repo / "helper/skills/tidy/SKILL.md", "---\nname: tidy\ndescription: Tidy up\n---\n")
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    async with AppServerProcess(codex_home) as server:
+        await server.initialize()
+        await server.request(
+            "plugin/install",
+            {
+                "marketplacePath": str(repo / ".agents/plugins/marketplace.json"),
+                "pluginName": "helper",
+            },
+        )
+        listed = await server.request(
+            "skills/list", {"cwds": [str(workspace)], "forceReload": True}
+        )
+    skills = {s["name"]: s["scope"] for s in listed["data"][0]["skills"]}
+    assert skills == {"helper:tidy": "user"}

@@ -113,7 +113,7 @@ async def _second_signal_forces_exit(fixture: GracefulCtrlCFixture, signum: int)
     await _assert_process_does_not_exit_within(fixture.process, 0.3)
 
     os.kill(fixture.process.pid, signum)
-    status = await fixture.process.wait_for_exit(timeout=2.0)
+    status = await fixture.process.wait_for_exit(timeout=15.0)  # a safety net, not a measurement
     assert status == 0, f"expected graceful exit, got {status}"
 
     await _expect_websocket_disconnect(fixture.ws)

@@ -397,6 +397,14 @@ class AppServerProcess:
             timeout,
         )
 
+    async def read_stream_until_matching_notification(
+        self, description: str, predicate: Callable[[Message], bool], timeout: float | None = None
+    ) -> Message:
+        """The next (oldest unread) notification for which `predicate` holds."""
+        return await self._read_until(
+            lambda m: _kind(m) == "notification" and predicate(m), description, timeout
+        )
+
     async def read_notification(self, method: str, timeout: float | None = None) -> Any:
         """The params of the next notification called `method` (which must have params)."""
         message = await self.read_stream_until_notification_message(method, timeout)

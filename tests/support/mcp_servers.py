@@ -4,7 +4,8 @@ Two ways to run them:
 
 * streamable HTTP, in the test's own event loop: `async with serve_http(server) as url:` serves a
   `FastMCP` app on 127.0.0.1 (a port of its own) and gives `http://127.0.0.1:PORT`; the MCP
-  endpoint is `url + "/mcp"`. Builders: `status_server`, `slow_inventory_server`,
+  endpoint is `url + "/mcp"`. (`serve_asgi` serves any ASGI app the same way, for backend
+  stand-ins.) Builders: `status_server`, `slow_inventory_server`,
   `resource_server`, `elicitation_server`.
 * stdio, as a subprocess the app-server starts from its config: `stdio_config(name, kind)` gives
   the `[mcp_servers.<name>]` table that runs this file with `python mcp_servers.py KIND`. Kinds:
@@ -45,9 +46,14 @@ ELICITATION_MESSAGE = "Allow this request?"
 
 
 # ---- HTTP ----------------------------------------------------------------------------------
-@contextlib.asynccontextmanager
-async def serve_http(server: FastMCP) -> AsyncIterator[str]:
+def serve_http(server: FastMCP) -> contextlib.AbstractAsyncContextManager[str]:
     """Serve `server` over streamable HTTP on a fresh local port; yields the base URL."""
+    return serve_asgi(server.streamable_http_app())
+
+
+@contextlib.asynccontextmanager
+async def serve_asgi(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI app (uvicorn) on a fresh local port; yields `http://127.0.0.1:PORT`."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -55,9 +61,7 @@ async def serve_http(server: FastMCP) -> AsyncIterator[str]:
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)  # connections queue until uvicorn accepts: no waiting for "started"
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        server.streamable_http_app(), log_level="warning", lifespan="on", ws="none"
-    )
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="none")
     runner = uvicorn.Server(config)
     task = asyncio.create_task(runner.serve(sockets=[sock]))
     try:

@@ -131,10 +131,13 @@ async def handshake_status(
 ) -> int:
     """The HTTP status of a WebSocket handshake (101 when it was accepted)."""
     headers = request_headers(bearer_token, origin)
+    url, target = ws_url(address), {}
     if host is not None:
-        headers["Host"] = host
+        # Ask for `host` (its name goes in the Host header) but dial the listener's address.
+        url = f"ws://{host}"
+        target = dict(zip(("host", "port"), connectable(address), strict=True))
     try:
-        socket = await connect(ws_url(address), additional_headers=headers)
+        socket = await connect(url, additional_headers=headers, **target)
     except InvalidStatus as exc:
         return exc.response.status_code
     await socket.close()

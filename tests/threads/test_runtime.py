@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from parley.agent.settings import ProviderSettings
+from parley.config import load_config
 from parley.threads import rollout
 from parley.threads.record import ThreadRecord, load_rollout
 from parley.threads.runtime import ThreadInfo, ThreadRuntime, ThreadSettings
@@ -30,7 +31,7 @@ def _thread(tmp_path: Path, lines: list[rollout.RolloutLine] | None = None) -> T
             id=THREAD_ID, created_at=0, cwd=str(tmp_path), model_provider="p", cli_version="0"
         ),
         settings=settings,
-        config=None,  # type: ignore[arg-type]  # only read while realtime runs
+        config=load_config(tmp_path),
         record=ThreadRecord(path, materialized=True, lines=lines or []),
         api_key=lambda: None,
     )

@@ -5,7 +5,8 @@ of each turn the engine asks every extension for its `TurnOffer`: function tools
 model and developer-message text. When the model calls one of those tools the engine hands the
 call to the extension that claimed its name and feeds the returned text back as the call's
 output. An extension shows its own items (through the `TurnNotifier`) and asks the client
-through `io.request_client`; the engine knows nothing of MCP.
+through `io.request_client`; the engine knows nothing of MCP. Extensions are closed with their
+thread.
 """
 
 from __future__ import annotations
@@ -48,3 +49,6 @@ class TurnExtension(Protocol):
     def handles(self, tool_name: str) -> bool: ...
 
     async def call(self, request: ExtensionCall) -> str: ...
+
+    async def close(self) -> None:
+        """The thread is closed or unloaded: release what the extension holds."""

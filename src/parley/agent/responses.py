@@ -42,8 +42,9 @@ CONTEXT_WINDOW_MESSAGE = (
     "retrying."
 )
 QUOTA_MESSAGE = "Quota exceeded. Check your plan and billing details."
+# A `Retry-After` asking for longer than this is waited for this long only.
 MAX_RETRY_AFTER_S = 60.0
-STREAM_IDLE_TIMEOUT_S = 300.0
+STREAM_IDLE_MESSAGE = "idle timeout waiting for SSE"
 
 
 class UpstreamError(Exception):
@@ -143,6 +144,8 @@ class ResponsesClient:
         self._headers = dict(headers)
         self._sleep = sleep
         self._http: httpx.AsyncClient | None = None
+        # The model the provider says served the latest response (`OpenAI-Model` header).
+        self.served_model: str | None = None
 
     async def __aenter__(self) -> ResponsesClient:
         self._http = httpx.AsyncClient(
@@ -227,6 +230,11 @@ class ResponsesClient:
                         await self._sleep(delay if delay is not None else self.backoff(attempt))
                         continue
                     raise self._status_error(status, body_bytes, retried=attempt > 0)
+                self.served_model = (
+                    response.headers.get("openai-model")
+                    or response.headers.get("x-openai-model")
+                    or None
+                )
                 async with contextlib.aclosing(self._events(response)) as events:
                     async for event in events:
                         yield event
@@ -236,8 +244,22 @@ class ResponsesClient:
 
     async def _events(self, response: httpx.Response) -> AsyncGenerator[dict[str, Any], None]:
         source = EventSource(response)
+        loop = asyncio.get_running_loop()
+        idle_s = self._provider.stream_idle_timeout_s
+        sse_events = source.aiter_sse()
+        deadline = loop.time() + idle_s
         try:
-            async for sse in source.aiter_sse():
+            while True:
+                # Only events with a JSON object count as activity: a stream of keep-alive
+                # comments or empty events is idle.
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        sse = await anext(sse_events)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    log.info("responses stream idle for %.1f s", idle_s)
+                    raise StreamInterrupted(STREAM_IDLE_MESSAGE, response.status_code) from None
                 if not sse.data:
                     continue
                 try:
@@ -246,6 +268,7 @@ class ResponsesClient:
                     continue
                 if not isinstance(event, dict):
                     continue
+                deadline = loop.time() + idle_s
                 event.setdefault("type", sse.event)
                 kind = event.get("type")
                 if kind in ("response.failed", "error", "response.incomplete"):

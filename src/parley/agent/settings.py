@@ -25,7 +25,7 @@ class ProviderSettings:
     # Added to every request: `?key=value` (e.g. an Azure `api-version`) and headers.
     query_params: tuple[tuple[str, str], ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
-    # A stream that sends nothing for this long is treated as broken.
+    # A stream with no SSE event for this long fails the attempt (provider stream_idle_timeout_ms).
     stream_idle_timeout_s: float = 300.0
 
     @property
@@ -91,13 +91,13 @@ class WorkspaceRoots:
 
 
 @dataclass(frozen=True)
-class TurnOptions:
+class ConfiguredOptions:
     """What the configuration adds to a turn (see `parley.config.turn_options`)."""
 
     model: ModelOptions = field(default_factory=ModelOptions)
     workspace_roots: WorkspaceRoots = field(default_factory=WorkspaceRoots)
     notify: tuple[str, ...] = ()  # argv run after each completed turn
-    personality_instructions: str | None = None  # `personality`, as a developer message part
+    personality: str | None = None  # `personality`, unless a turn/start chose one
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,10 @@ class TurnSettings:
     developer_context: tuple[str, ...] = ()  # extra developer message parts
     originator: str = "parley"  # client name, sent as the `originator` header
     user_agent: str = "parley"
-    options: TurnOptions = field(default_factory=lambda: TurnOptions())
+    configured: ConfiguredOptions = field(default_factory=lambda: ConfiguredOptions())
+    features: frozenset[str] = frozenset()  # enabled feature flags (config [features])
+    compact_prompt: str | None = None  # replaces Parley's own summary request
+    auto_compact_token_limit: int | None = None  # compact when the context reaches this size
     # Which variables commands get (`[shell_environment_policy]`).
     shell_environment: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     # Parley's CODEX_HOME: kept read-only in the sandbox; holds the shell snapshots. Without

@@ -15,7 +15,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -144,7 +144,9 @@ async def _serve_ws(server: AppServer, host: str, port: int, policy: WsAuthPolic
     from parley.rpc.websocket import listen_websocket
     from parley.rpc.ws_handshake import HandshakeGuard
 
-    def make_session(write):  # type: ignore[no-untyped-def]
+    def make_session(
+        write: Callable[[bytes], None],
+    ) -> tuple[Callable[[bytes], Awaitable[None]], Callable[[], None]]:
         session = server.connect(write)
         return session.receive_line, session.close
 

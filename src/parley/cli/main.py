@@ -132,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
         help="with --listen-url: bearer token for a listener started with --ws-auth "
         "(default: $PARLEY_WS_TOKEN)",
     )
+    from parley.cli.web import add_web_parser
+
+    add_web_parser(sub)
     return parser
 
 
@@ -203,5 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from parley.cli.voice import run_voice
 
         return run_voice(args, globals_)
+    if args.command == "web":
+        from parley.cli.web import run_web
+
+        return run_web(args, globals_)
     _parser().print_help()
     return 2

@@ -7,8 +7,9 @@ written to `--output-wav`), transcripts and background-agent activity are shown,
 line goes in as `appendText`. Ctrl-C (or end of input) stops the conversation cleanly.
 `--simulate` points everything at the built-in offline simulator.
 
-With `--input-wav` and no terminal on stdin, the client exits by itself once the file was sent
-and the conversation has gone quiet, which is how it runs unattended (tests, tmux).
+With `--input-wav`, the client exits by itself once the file was sent, every typed line was
+answered and the conversation has gone quiet, which is how it runs unattended (tests, tmux,
+`echo "run ls" | parley voice --input-wav …`). Each transcript is printed as soon as it ends.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -98,38 +100,59 @@ def _wav_chunks(path: Path) -> list[bytes]:
 
 
 async def _typed_lines(client: AppServerClient, thread_id: str, view: ConversationView) -> None:
+    if not _can_type_into(sys.stdin):
+        return
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    except (ValueError, OSError):
+        return
     while True:
         line = await reader.readline()
         if not line:
             return
         text = line.decode("utf-8", "replace").strip()
         if text:
+            view.flush_transcripts()
+            view.state.last_event_at = time.monotonic()  # its answer is still to come
             view.line("you", f"(typed) {text}", "green")
             await client.request(
                 "thread/realtime/appendText", {"threadId": thread_id, "text": text}
             )
 
 
-def _simulator_overrides(http: str, ws: str) -> list[str]:
-    return [
-        "-c",
+def simulator_settings(http: str, ws: str) -> tuple[list[str], list[str]]:
+    """Config overrides (`key=value`) and features that point Parley at the simulator."""
+    overrides = [
         'model_provider="parley_simulator"',
-        "-c",
         'model_providers.parley_simulator.name="Parley simulator"',
-        "-c",
         f'model_providers.parley_simulator.base_url="{http}"',
-        "-c",
         'model_providers.parley_simulator.wire_api="responses"',
-        "-c",
         f'experimental_realtime_ws_base_url="{ws}"',
-        "-c",
         'model="parley-simulated-agent"',
-        "--enable",
-        "realtime_conversation",
     ]
+    return overrides, ["realtime_conversation"]
+
+
+def _can_type_into(stream: Any) -> bool:
+    """A terminal, a pipe or a socket can bring typed lines; /dev/null or a closed stdin cannot
+    (and the event loop cannot watch a regular file)."""
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (OSError, ValueError):
+        return False
+    return bool(stream.isatty()) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+def _simulator_overrides(http: str, ws: str) -> list[str]:
+    overrides, features = simulator_settings(http, ws)
+    args: list[str] = []
+    for value in overrides:
+        args += ["-c", value]
+    for feature in features:
+        args += ["--enable", feature]
+    return args
 
 
 async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
@@ -183,19 +206,15 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
         mic: asyncio.Queue[bytes] = asyncio.Queue()
         if args.input_wav is None or args.output_wav is None:
             devices = AudioDevices(loop, mic)
-        if sys.stdin.isatty() or args.input_wav is None:
-            tasks.append(asyncio.create_task(_typed_lines(client, thread_id, view)))
+        tasks.append(asyncio.create_task(_typed_lines(client, thread_id, view)))
         view.line("voice", "speak (or type a line and press Enter); Ctrl-C to stop", "cyan")
 
         if args.input_wav is not None:
             chunks = _wav_chunks(args.input_wav)
             seconds = len(chunks) * CHUNK_MS / 1000
             view.line("you", f"(sending {args.input_wav}, {seconds:.1f} s)", dim=True)
-            unattended = not sys.stdin.isatty()
             tasks.append(
-                asyncio.create_task(
-                    _send_wav(client, thread_id, chunks, view, state, stop if unattended else None)
-                )
+                asyncio.create_task(_send_wav(client, thread_id, chunks, view, state, stop))
             )
         else:
             tasks.append(asyncio.create_task(_relay_mic(client, thread_id, mic)))
@@ -205,11 +224,14 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
             if devices is not None and len(state.audio) > played:
                 devices.play(bytes(state.audio[played:]))
                 played = len(state.audio)
+            view.flush_settled()
             if state.errors:
                 raise VoiceError(state.errors[-1])
             if client.closed.is_set():
                 raise VoiceError(f"the app-server went away; its log: {log_dir / 'app-server.log'}")
             await asyncio.sleep(0.05)
+        if sys.stdout.isatty():
+            print("\r", end="", flush=True)  # the next line overwrites the terminal's "^C"
         view.flush_transcripts()
         with contextlib.suppress(RpcCallError, ConnectionError, TimeoutError):
             await client.request("thread/realtime/stop", {"threadId": thread_id}, timeout=5)
@@ -217,13 +239,14 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
         return 0
     except VoiceError as exc:
         view.flush_transcripts()
-        console.print(f"[red]parley voice: {escape(str(exc))}[/red]")
+        console.print(f"[red]parley voice: {escape(str(exc))}[/red]", soft_wrap=True)
         return 1
     except (RpcCallError, ConnectionError, TimeoutError) as exc:
         view.flush_transcripts()
         console.print(
             f"[red]parley voice: {escape(str(exc) or type(exc).__name__)}[/red] "
-            f"(app-server log: {escape(str(log_dir / 'app-server.log'))})"
+            f"(app-server log: {escape(str(log_dir / 'app-server.log'))})",
+            soft_wrap=True,
         )
         return 1
     finally:
@@ -253,15 +276,14 @@ async def _send_wav(
     chunks: list[bytes],
     view: ConversationView,
     state: ConversationState,
-    stop_when_quiet: asyncio.Event | None,
+    stop_when_quiet: asyncio.Event,
 ) -> None:
-    """Send the file in real time; unattended runs then end once the conversation is quiet."""
+    """Send the file in real time, then end once the conversation is quiet."""
     for chunk in chunks:
         await client.append_audio(thread_id, chunk, SAMPLE_RATE)
         await asyncio.sleep(CHUNK_MS / 1000)
     view.line("you", "(end of input file)", dim=True)
-    if stop_when_quiet is not None:
-        await _exit_when_quiet(state, stop_when_quiet)
+    await _exit_when_quiet(state, stop_when_quiet)
 
 
 async def _relay_mic(client: AppServerClient, thread_id: str, mic: asyncio.Queue[bytes]) -> None:

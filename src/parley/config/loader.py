@@ -86,6 +86,8 @@ HONOURED_KEYS = frozenset(
         "experimental_realtime_start_instructions",
         "shell_environment_policy",
         "mcp_servers",
+        "compact_prompt",
+        "model_auto_compact_token_limit",
     }
 )
 PROVIDER_KEYS = frozenset(
@@ -216,6 +218,10 @@ class Config:
     stack: LayerStack = field(default_factory=LayerStack, repr=False, compare=False)
     # [features] name -> value as written, for `experimentalFeature/list`.
     feature_table: Mapping[str, bool] = field(default_factory=dict)
+    # Compaction: the prompt asking the model for a summary, and the context size (tokens) at
+    # which a thread is compacted automatically (None: only on request).
+    compact_prompt: str | None = None
+    model_auto_compact_token_limit: int | None = None
 
     def feature_enabled(self, name: str) -> bool:
         return name in self.features
@@ -404,6 +410,11 @@ def _provider(reader: _Reader, tree: Tree, provider_id: str) -> ModelProvider:
             )
             value = MAX_RETRIES
         numbers[name] = value
+    if numbers["stream_idle_timeout_ms"] <= 0:
+        raise reader.fail(
+            f"{prefix}.stream_idle_timeout_ms",
+            f"must be > 0, found {numbers['stream_idle_timeout_ms']}",
+        )
     env_key = reader.get(raw, "env_key", f"{prefix}.env_key", str, None)
     return ModelProvider(
         id=provider_id,
@@ -650,6 +661,12 @@ def config_from_stack(
         realtime=realtime,
         features=features,
         shell_environment_policy=shell_environment_policy,
+        compact_prompt=_blank_to_none(
+            reader.get(tree, "compact_prompt", "compact_prompt", str, None)
+        ),
+        model_auto_compact_token_limit=reader.get(
+            tree, "model_auto_compact_token_limit", "model_auto_compact_token_limit", int, None
+        ),
         warnings=tuple(reader.warnings),
         profile=profile,
         reasoning_effort=reader.choice(

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from parley.agent.settings import ModelOptions, ProviderSettings, TurnOptions, WorkspaceRoots
+from parley.agent.settings import ConfiguredOptions, ModelOptions, ProviderSettings, WorkspaceRoots
 from parley.catalog.models import model_info
 from parley.config.loader import Config
-
-# Parley's own wording of the reference's personalities (`none` adds nothing).
-PERSONALITY_INSTRUCTIONS = {
-    "friendly": (
-        "<personality>Be a warm, supportive teammate: explain patiently, acknowledge progress, "
-        "and raise concerns kindly.</personality>"
-    ),
-    "pragmatic": (
-        "<personality>Be direct and efficient: state facts, assumptions and next steps "
-        "plainly, without filler.</personality>"
-    ),
-}
 
 
 def provider_settings(config: Config) -> ProviderSettings:
@@ -53,8 +41,8 @@ def model_options(config: Config, model: str) -> ModelOptions:
     )
 
 
-def turn_options(config: Config, model: str) -> TurnOptions:
-    return TurnOptions(
+def turn_options(config: Config, model: str) -> ConfiguredOptions:
+    return ConfiguredOptions(
         model=model_options(config, model),
         workspace_roots=WorkspaceRoots(
             extra=config.writable_roots,
@@ -62,5 +50,5 @@ def turn_options(config: Config, model: str) -> TurnOptions:
             exclude_slash_tmp=config.exclude_slash_tmp,
         ),
         notify=config.notify,
-        personality_instructions=PERSONALITY_INSTRUCTIONS.get(config.personality or ""),
+        personality=config.personality,
     )

@@ -4,7 +4,8 @@ The keys are the reference's: a stdio server has `command` (with `args`, `env`, 
 `cwd`), a streamable-HTTP server has `url` (with `bearer_token_env_var`, `http_headers`,
 `env_http_headers`); both take `enabled`, `startup_timeout_sec`, `tool_timeout_sec`,
 `enabled_tools`, `disabled_tools` and per-tool `tools.<tool>.approval_mode`. A table that cannot be
-used is reported as that server's startup error rather than failing the whole file.
+used is reported as that server's startup error rather than failing the whole file. A server
+marked `required = true` must start for a thread to start or resume.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class McpServerConfig:
     name: str
     transport: StdioTransport | HttpTransport | None
     enabled: bool = True
+    required: bool = False  # a thread cannot start without it
     startup_timeout_sec: float = DEFAULT_STARTUP_TIMEOUT_SEC
     tool_timeout_sec: float = DEFAULT_TOOL_TIMEOUT_SEC
     enabled_tools: frozenset[str] | None = None
@@ -95,6 +97,7 @@ def parse_server(name: str, raw: Any) -> McpServerConfig:
             approvals[str(tool)] = mode
     common: dict[str, Any] = {
         "enabled": enabled,
+        "required": raw.get("required") is True,
         "startup_timeout_sec": startup,
         "tool_timeout_sec": tool_timeout,
         "enabled_tools": frozenset(enabled_tools) if enabled_tools is not None else None,
@@ -130,14 +133,20 @@ def parse_server(name: str, raw: Any) -> McpServerConfig:
     return McpServerConfig(name, transport, **common)
 
 
-def configured_servers(tree: dict[str, Any]) -> dict[str, McpServerConfig]:
-    """Every `[mcp_servers.*]` table, sorted by name, disabled ones included."""
-    servers = table(tree, "mcp_servers")
+def configured_servers(
+    tree: dict[str, Any], bundled: dict[str, Any] | None = None
+) -> dict[str, McpServerConfig]:
+    """Every `[mcp_servers.*]` table plus the servers installed plugins bring (the config wins
+    on a name clash), sorted by name, disabled ones included."""
+    servers = {**(bundled or {}), **table(tree, "mcp_servers")}
     return {name: parse_server(name, servers[name]) for name in sorted(servers)}
 
 
 def load_servers(codex_home: Path) -> dict[str, McpServerConfig]:
-    return configured_servers(read_tree(codex_home))
+    from parley.plugins.catalog import plugin_mcp_servers
+
+    tree = read_tree(codex_home)
+    return configured_servers(tree, plugin_mcp_servers(codex_home, tree))
 
 
 def http_headers(transport: HttpTransport) -> dict[str, str]:

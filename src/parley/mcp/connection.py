@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
+import anyio
 from mcp import ClientSession, StdioServerParameters, types
 from mcp.client.stdio import get_default_environment, stdio_client
 from mcp.client.streamable_http import streamablehttp_client
@@ -67,8 +68,11 @@ def describe(error: BaseException | str) -> str:
         return error
     while isinstance(error, BaseExceptionGroup) and error.exceptions:
         error = error.exceptions[0]
-    text = str(error) or type(error).__name__
-    return text
+    if isinstance(error, anyio.BrokenResourceError | anyio.ClosedResourceError | anyio.EndOfStream):
+        return "the server closed the connection"
+    if isinstance(error, McpError):
+        return error.error.message
+    return str(error) or type(error).__name__
 
 
 class McpConnection:
@@ -100,10 +104,8 @@ class McpConnection:
             await asyncio.wait_for(asyncio.shield(self._ready), self.config.startup_timeout_sec)
         except TimeoutError as exc:
             self.failure = startup_error(self.config, exc)
-            await self.close()
+            await self._abort()
             raise McpCallError(self.failure) from None
-        except McpCallError:
-            raise
         except Exception as exc:
             self.failure = startup_error(self.config, exc)
             raise McpCallError(self.failure) from None
@@ -116,6 +118,15 @@ class McpConnection:
         try:
             await asyncio.wait_for(asyncio.shield(owner), 5)
         except (TimeoutError, Exception):
+            owner.cancel()
+            with contextlib.suppress(BaseException):
+                await owner
+
+    async def _abort(self) -> None:
+        """Stop a connection that is still starting (it is not waiting for `close`)."""
+        self._stop.set()
+        owner = self._owner
+        if owner is not None and not owner.done():
             owner.cancel()
             with contextlib.suppress(BaseException):
                 await owner

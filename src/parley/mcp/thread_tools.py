@@ -43,6 +43,8 @@ class ThreadMcp:
         self._names: dict[str, ToolRef] = {}
         self._turn: CallChannel | None = None
         self._settings: TurnSettings | None = None
+        # Elicitations a client shows outside a request (thread/increment_elicitation).
+        self.out_of_band_elicitations = 0
 
     # ---- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -65,7 +67,7 @@ class ThreadMcp:
     async def _restart_if_reloaded(self) -> None:
         if self._generation == self._hub.generation:
             return
-        await self.close()
+        await self._disconnect()
         self.start()
 
     async def ready(self) -> dict[str, McpConnection]:
@@ -75,7 +77,20 @@ class ThreadMcp:
             await asyncio.gather(*self._startups.values(), return_exceptions=True)
         return {name: c for name, c in self._connections.items() if c.running}
 
+    async def required_failures(self) -> list[str]:
+        """`<server>: <error>` for each required server that did not start (waiting for them)."""
+        required = [c for c in self._connections.values() if c.config.required]
+        startups = [self._startups[c.name] for c in required if c.name in self._startups]
+        if startups:
+            await asyncio.gather(*startups, return_exceptions=True)
+        return [f"{c.name}: {c.failure or 'did not start'}" for c in required if not c.running]
+
     async def close(self) -> None:
+        """The thread is gone: stop its servers."""
+        await self._disconnect()
+        self._hub.forget(self)
+
+    async def _disconnect(self) -> None:
         for task in self._startups.values():
             task.cancel()
         for connection in self._connections.values():

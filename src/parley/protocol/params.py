@@ -132,6 +132,9 @@ def describe_validation_error(exc: ValidationError, data: object) -> str:
 def check_base64(value: str, field: str) -> None:
     """Raise `ClientError` naming `field` unless `value` is standard, padded base64."""
     try:
+        # strict_mode still accepts stray padding after a full quantum ("QUJD="): length too.
+        if len(value) % 4:
+            raise binascii.Error("length is not a multiple of 4")
         binascii.a2b_base64(value, strict_mode=True)
     except (binascii.Error, ValueError):
         raise ClientError(f"{_PREFIX}`{field}`: invalid base64 data") from None

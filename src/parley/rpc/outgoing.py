@@ -36,7 +36,7 @@ class OutgoingQueue:
         self.queued_bytes = 0
         self.dropped = 0
         self._audio_drop_bytes = audio_drop_bytes
-        self._max_bytes = max_bytes
+        self.max_bytes = max_bytes
         self._told: set[str | None] = set()
 
     def __len__(self) -> int:
@@ -52,7 +52,7 @@ class OutgoingQueue:
                     self._append(_dropped_notice(line.thread_id))
                 return True
             self._told.discard(line.thread_id)
-        if self._lines and self.queued_bytes + len(line) > self._max_bytes:
+        if self._lines and self.queued_bytes + len(line) > self.max_bytes:
             return False
         self._append(line)
         return True

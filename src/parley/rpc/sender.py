@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from parley.rpc.outgoing import MAX_QUEUED_BYTES, OutgoingQueue
+from parley.rpc.outgoing import OutgoingQueue
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ class QueuedSender:
         self.queue = queue if queue is not None else OutgoingQueue()
         self._ready = asyncio.Event()
         self._closing = False
+        self._overflow = asyncio.Event()
         self.overflowed = False
 
     def write(self, data: bytes) -> None:
@@ -32,10 +33,11 @@ class QueuedSender:
             return
         if not self.queue.push(data):
             self.overflowed = True
+            self._overflow.set()
             log.error(
-                "disconnecting a client that stopped reading: more than %d MiB of replies and "
-                "notifications waiting",
-                MAX_QUEUED_BYTES // (1024 * 1024),
+                "disconnecting a client that stopped reading: more than %d bytes of replies "
+                "and notifications waiting",
+                self.queue.max_bytes,
             )
         self._ready.set()
 
@@ -45,17 +47,27 @@ class QueuedSender:
         self._ready.set()
 
     async def run(self) -> None:
-        """Send until closed (after flushing), overflowed, or the client is gone (send raised)."""
-        while not self.overflowed:
-            line = self.queue.pop()
-            if line is None:
-                if self._closing:
+        """Send until closed (after flushing), overflowed (a send in progress is abandoned),
+        or the client is gone (send raised)."""
+        overflow = asyncio.ensure_future(self._overflow.wait())
+        try:
+            while not self.overflowed:
+                line = self.queue.pop()
+                if line is None:
+                    if self._closing:
+                        return
+                    self._ready.clear()
+                    await self._ready.wait()
+                    continue
+                sending = asyncio.ensure_future(self._send(line))
+                await asyncio.wait({sending, overflow}, return_when=asyncio.FIRST_COMPLETED)
+                if not sending.done():
+                    sending.cancel()
                     return
-                self._ready.clear()
-                await self._ready.wait()
-                continue
-            try:
-                await self._send(line)
-            except (ConnectionError, OSError) as exc:
-                log.info("client connection lost while writing: %s", type(exc).__name__)
-                return
+                try:
+                    sending.result()
+                except (ConnectionError, OSError) as exc:
+                    log.info("client connection lost while writing: %s", type(exc).__name__)
+                    return
+        finally:
+            overflow.cancel()

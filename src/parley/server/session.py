@@ -21,6 +21,8 @@ from parley.auth import AuthStore, credential_for
 from parley.config import Config, ConfigError, ConfigWarning, ModelProvider, load_config
 from parley.config.turn_options import provider_settings
 from parley.mcp.hub import McpHub
+from parley.mcp.thread_tools import ThreadMcp
+from parley.plugins.featured import FeaturedPlugins
 from parley.protocol import models as m
 from parley.protocol.methods import BY_NAME, experimental_reason
 from parley.protocol.params import parse_params
@@ -116,11 +118,13 @@ class AppServer:
         self.sessions: list[ClientSession] = []
         self.mcp = McpHub(config.codex_home, self.broadcast)
         self.skills = SkillCatalog(config.codex_home, lambda: self.broadcast("skills/changed", {}))
+        self.featured_plugins = FeaturedPlugins(config.codex_home)
         self.threads = ThreadRegistry(
             config, self.provider_settings, lambda: self.credential(), on_loaded=self.equip
         )
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
+        self.featured_plugins.warm()  # as the reference does at start-up
         session = ClientSession(self, write)
         self.sessions.append(session)
         return session
@@ -193,6 +197,19 @@ class AppServer:
         tools.start()
         thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
         self.skills.watch(thread.cwd)
+
+    async def require_mcp_servers(self, thread: ThreadRuntime) -> None:
+        """Wait for the thread's required MCP servers; if any failed, the thread is unloaded and
+        the request fails, naming them (as the reference fails thread/start and thread/resume)."""
+        for extension in thread.extensions:
+            if not isinstance(extension, ThreadMcp):
+                continue
+            failures = await extension.required_failures()
+            if failures:
+                await self.threads.close(thread)
+                raise InternalError(
+                    "required MCP servers failed to initialize: " + "; ".join(failures)
+                )
 
     async def shutdown(self) -> None:
         await self.threads.close_all()
@@ -374,11 +391,11 @@ class ClientSession:
         for thread in self.server.threads:
             was_subscribed = self in thread.subscribers
             thread.unsubscribe(self)
-            if not thread.subscribers and thread.realtime is not None:
-                conversation = thread.realtime
-                thread.realtime = None
-                spawn(conversation.close_silently())
-            if was_subscribed and not thread.subscribers and thread.active is None:
+            if not thread.subscribers:
+                conversation = thread.detach_realtime()
+                if conversation is not None:
+                    spawn(conversation.close_silently())
+            if was_subscribed and not thread.subscribers and thread.is_idle:
                 # Its last client went away and nothing runs on it: unload it, as the
                 # reference does (thread/resume loads it again).
                 spawn(self.server.threads.close(thread))

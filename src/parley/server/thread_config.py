@@ -44,20 +44,9 @@ def request_overrides(params: Any) -> dict[str, Any]:
 
 
 def apply_turn_config(settings: Any, params: Any) -> None:
-    """turn/start's `effort`, `summary`, `serviceTier` and `personality` apply to this turn and
-    the thread's later ones, as the reference keeps them."""
+    """turn/start's `serviceTier` applies to this turn and the thread's later ones (effort,
+    summary and personality are kept with the thread's turn options)."""
     config = getattr(settings, "config", None)
-    if config is None:
-        return
-    changes = {
-        field: enum_value(getattr(params, name, None))
-        for name, field in (
-            ("effort", "reasoning_effort"),
-            ("summary", "reasoning_summary"),
-            ("service_tier", "service_tier"),
-            ("personality", "personality"),
-        )
-    }
-    given = {field: value for field, value in changes.items() if value is not None}
-    if given:
-        settings.config = dataclasses.replace(config, **given)
+    tier = enum_value(getattr(params, "service_tier", None))
+    if config is not None and tier is not None:
+        settings.config = dataclasses.replace(config, service_tier=tier)

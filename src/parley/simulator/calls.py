@@ -1,8 +1,9 @@
 """Simulated WebRTC calls: what a `POST /v1/realtime/calls` created, and its SDP answer.
 
-No media ever flows: the answer marks every offered media section inactive, and the call's
-conversation happens on its sideband WebSocket (`/v1/realtime?call_id=…`), where audio is
-appended as `input_audio_buffer.append` frames exactly as on a plain WebSocket session.
+By default no media flows: the answer marks every offered media section inactive, and the
+call's conversation happens on its sideband WebSocket (`/v1/realtime?call_id=…`), where audio is
+appended as `input_audio_buffer.append` frames exactly as on a plain WebSocket session. A real
+browser offer, when aiortc is installed, gets a real answer instead (`webrtc_media.CallMedia`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class RealtimeCall:
     answer_sdp: str
     session: dict[str, Any] = field(default_factory=dict)
     hung_up: bool = False
+    media: Any = None  # a webrtc_media.CallMedia when the call carries real media
 
     @property
     def version(self) -> str:

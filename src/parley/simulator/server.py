@@ -6,7 +6,9 @@ Routes (each also without the `/v1` prefix):
   `intent=quicksilver`, else v2), driven by `realtime_policy.VoiceModel` or by a queued
   `script.ScriptedRealtime`.
 * `POST /v1/realtime/calls` — create a WebRTC call (multipart `sdp` + `session`, or a bare
-  `application/sdp` body): 201, SDP answer, `Location: /v1/realtime/calls/<call_id>`.
+  `application/sdp` body): 201, SDP answer, `Location: /v1/realtime/calls/<call_id>`. A real
+  browser offer gets real media when aiortc is installed (`webrtc_media`): the microphone is
+  heard from RTP and answers are spoken on an audio track rather than as sideband deltas.
 * `GET  /v1/realtime?call_id=<id>` — the call's sideband socket; the call's session applies.
 * `POST /v1/realtime/calls/<id>/hangup` — end a call (closes its sideband sockets).
 * `POST /v1/responses` — the scripted agent (`responses_agent`), as SSE when `stream` is true.
@@ -19,6 +21,7 @@ modules. Any `Authorization` header is accepted (or none) and is never recorded 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import math
@@ -36,6 +39,7 @@ from parley.simulator.calls import RealtimeCall, sdp_answer
 from parley.simulator.realtime_policy import StreamStep, Version, VoiceModel, VoiceModelConfig
 from parley.simulator.responses_agent import ResponsesAgent
 from parley.simulator.script import Emitted
+from parley.simulator.webrtc_media import CallMedia, available, is_real_offer
 
 log = logging.getLogger("parley.simulator")
 
@@ -45,6 +49,9 @@ _PRIVATE_HEADERS: Final = frozenset(
     {"authorization", "cookie", "openai-api-key", "api-key", "sec-websocket-key"}
 )
 _MAX_FRAME: Final = 32 * 1024 * 1024
+# On a call with real media these go to the audio track instead of the sideband.
+_AUDIO_DELTAS: Final = frozenset({"response.output_audio.delta", "conversation.output_audio.delta"})
+_AUDIO_STOPPED: Final = frozenset({"conversation.item.truncated", "output_audio_buffer.cleared"})
 
 
 class RealtimeEndpoint(Protocol):
@@ -211,6 +218,9 @@ class Simulator:
         for ws in list(self._sockets):
             with contextlib.suppress(Exception):
                 await ws.close(code=1001, message=b"simulator shutting down")
+        for call in self.calls.values():
+            if call.media is not None:
+                await call.media.close()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -284,6 +294,8 @@ class Simulator:
         endpoint = record.endpoint
         outgoing: asyncio.Queue[object] = asyncio.Queue()
         wake = asyncio.Event()
+        call = self.calls.get(record.call_id) if record.call_id else None
+        media: CallMedia | None = call.media if call is not None else None
 
         def post(events: Sequence[Emitted]) -> None:
             for event in events:
@@ -295,6 +307,12 @@ class Simulator:
             while (item := await outgoing.get()) is not _CLOSE:
                 if self.config.record:
                     record.sent.append(item)
+                if media is not None and isinstance(item, dict):
+                    if item.get("type") in _AUDIO_DELTAS:
+                        media.play(base64.b64decode(str(item.get("delta", ""))))
+                        continue
+                    if item.get("type") in _AUDIO_STOPPED:
+                        media.clear()
                 text = item if isinstance(item, str) else orjson.dumps(item).decode()
                 await ws.send_str(text)
                 await self._notify()
@@ -315,8 +333,22 @@ class Simulator:
                     else:
                         await asyncio.sleep(0)
 
+        async def hear() -> None:
+            """The call's microphone, from RTP, as if appended on this socket."""
+            assert media is not None
+            while True:
+                pcm = await media.inbound.get()
+                audio = base64.b64encode(pcm).decode()
+                frame = {"type": "input_audio_buffer.append", "audio": audio}
+                post(endpoint.receive(orjson.dumps(frame).decode()))
+                if endpoint.streaming:
+                    wake.set()
+
         writer = asyncio.create_task(write())
         pacer = asyncio.create_task(pace())
+        tasks = [writer, pacer]
+        if media is not None:
+            tasks.append(asyncio.create_task(hear()))
         try:
             post(endpoint.start())
             async for message in ws:
@@ -332,9 +364,9 @@ class Simulator:
                 if endpoint.streaming:
                     wake.set()
         finally:
-            pacer.cancel()
-            writer.cancel()
-            await asyncio.gather(pacer, writer, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     # --- WebRTC calls -------------------------------------------------------------------------
 
@@ -362,8 +394,14 @@ class Simulator:
             return _error_response(400, "Missing required parameter: 'sdp'.", "missing_required")
         self._calls_made += 1
         call_id = f"rtc_sim{self._calls_made}"
+        media: CallMedia | None = None
         answer = sdp_answer(offer, self._calls_made)
-        self.calls[call_id] = RealtimeCall(call_id, offer, answer, session)
+        if is_real_offer(offer) and available():
+            try:
+                media, answer = await CallMedia.answer(offer)
+            except Exception as exc:  # an offer aiortc cannot take: fall back to no media
+                log.warning("cannot answer the call's media (%s); no audio will flow", exc)
+        self.calls[call_id] = RealtimeCall(call_id, offer, answer, session, media=media)
         await self._notify()
         log.info("realtime call %s created", call_id)
         return web.Response(
@@ -380,6 +418,8 @@ class Simulator:
         if call is None:
             return _error_response(404, "Call not found.", "call_not_found")
         call.hung_up = True
+        if call.media is not None:
+            await call.media.close()
         for ws, record in list(self._sockets.items()):
             if record.call_id == call.call_id:
                 await ws.close()

@@ -1,4 +1,5 @@
-"""The skills each working directory sees, cached, with a watch for changes on disk.
+"""The skills each working directory sees (installed plugins' skills included, named
+`<plugin>:<skill>`), cached, with a watch for changes on disk.
 
 `list()` answers `skills/list` for one cwd (scan results are kept per cwd until a forced
 reload, a settings write or a change on disk). The watch polls the skill files under the roots of
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.mcp.config_file import read_tree
-from parley.skills.loader import ScanResult, Skill, home_dir, scan, skill_roots
+from parley.skills.loader import ScanResult, Skill, SkillRoot, home_dir, scan, skill_roots
 from parley.skills.settings import disabled_paths
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class SkillCatalog:
     ) -> ScanResult:
         if force or cwd not in self._cache:
             roots = skill_roots(self.codex_home, home_dir(), cwd, extra_user_roots)
+            roots += self._plugin_roots()
             self._cache[cwd] = scan(roots)
         return self._cache[cwd]
 
@@ -70,6 +72,16 @@ class SkillCatalog:
         result = self.scan(cwd)
         disabled = disabled_paths(result.skills, read_tree(self.codex_home))
         return [skill for skill in result.skills if skill.path not in disabled]
+
+    def _plugin_roots(self) -> list[SkillRoot]:
+        """Installed, enabled plugins' skills, user-scoped and named `<plugin>:<skill>`."""
+        from parley.plugins.catalog import plugin_skill_roots
+
+        tree = read_tree(self.codex_home)
+        return [
+            SkillRoot(path, "user", namespace=plugin)
+            for plugin, path in plugin_skill_roots(self.codex_home, tree)
+        ]
 
     # ---- watching ----------------------------------------------------------------------
     def watch(self, cwd: Path) -> None:

@@ -42,3 +42,6 @@ class SkillsExtension:
 
     async def call(self, request: ExtensionCall) -> str:
         raise AssertionError("skills offer no tools")
+
+    async def close(self) -> None:
+        return None

@@ -11,6 +11,7 @@ Pure file reading; no caching, no watching (see `catalog`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import deque
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ SCOPE_RANK = {"repo": 0, "user": 1, "system": 2, "admin": 3}
 class SkillRoot:
     path: Path
     scope: str  # "repo" | "user" | "system" | "admin"
+    namespace: str | None = None  # a plugin's skills are named `<plugin>:<skill>`
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,10 @@ def _scan_root(root: SkillRoot, result: ScanResult) -> None:
                         queue.append((resolved, depth + 1))
             elif is_file and entry.name == SKILL_FILE:
                 try:
-                    result.skills.append(parse_skill_file(path, root.scope))
+                    skill = parse_skill_file(path, root.scope)
+                    if root.namespace is not None:
+                        skill = dataclasses.replace(skill, name=f"{root.namespace}:{skill.name}")
+                    result.skills.append(skill)
                 except SkillFileError as exc:
                     if root.scope != "system":
                         result.errors.append((path, str(exc)))

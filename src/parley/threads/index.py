@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,6 +31,8 @@ log = logging.getLogger(__name__)
 
 INDEX_FILE = "parley_thread_index.sqlite"
 SCHEMA_VERSION = 2
+# How long to wait for another Parley process that is updating the same index.
+LOCK_TIMEOUT_S = 2.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -124,30 +125,78 @@ class ThreadIndex:
     def __init__(self, store: ThreadStore, path: Path | None = None) -> None:
         self.store = store
         self.path = path or store.home / INDEX_FILE
+        # What the index holds for each path (size, mtime, inode), kept in memory between calls
+        # so a refresh is one directory walk; reloaded when the database is (re)opened empty.
+        self._known: dict[str, tuple[int, int, int]] | None = None
 
     @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
+    def _db(self, *, in_memory: bool = False) -> Iterator[sqlite3.Connection]:
         # A connection per use: nothing is held open while the server is idle.
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            db = sqlite3.connect(self.path)
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-        except sqlite3.DatabaseError:
-            log.warning("thread index %s is unreadable; rebuilding it", self.path)
-            with contextlib.suppress(OSError):
-                self.path.unlink()
-            db = sqlite3.connect(self.path)
-            version = 0
+        if in_memory:
+            self._known = None
+            db, version, kept = sqlite3.connect(":memory:"), 0, False
+        else:
+            db, version, kept = self._open()
         try:
             if version != SCHEMA_VERSION:
+                self._known = None
                 db.executescript("DROP TABLE IF EXISTS threads;")
                 db.executescript(_SCHEMA)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.row_factory = sqlite3.Row
             with db:
                 yield db
+        except BaseException:
+            self._known = None  # the transaction was rolled back: trust the database again
+            raise
         finally:
             db.close()
+            if not kept:
+                self._known = None  # what was learnt went into a throwaway database
+
+    def _open(self) -> tuple[sqlite3.Connection, int, bool]:
+        """The index database and its schema version. A file that is not a database is
+        rebuilt; one another process holds locked too long is worked around with a throwaway
+        in-memory index (built from the files, so the answer is the same, only slower)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S)
+            return db, int(db.execute("PRAGMA user_version").fetchone()[0]), True
+        except sqlite3.OperationalError as exc:
+            log.warning("thread index %s is unavailable (%s); listing without it", self.path, exc)
+        except sqlite3.DatabaseError:
+            log.warning("thread index %s is unreadable; rebuilding it", self.path)
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            with contextlib.suppress(sqlite3.Error):
+                return sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S), 0, True
+        except OSError as exc:
+            log.warning(
+                "thread index %s cannot be created (%s); listing without it", self.path, exc
+            )
+        self._known = None
+        return sqlite3.connect(":memory:"), 0, False
+
+    def _select(
+        self,
+        query: str,
+        args: list[object],
+        limit: int,
+        accept: Callable[[ThreadSummary], bool],
+        *,
+        in_memory: bool,
+    ) -> tuple[list[ThreadSummary], bool]:
+        out: list[ThreadSummary] = []
+        with self._db(in_memory=in_memory) as db:
+            self._refresh(db)
+            for row in db.execute(query, args):
+                summary = _decode_summary(row)
+                if not accept(summary):
+                    continue
+                if len(out) == limit:
+                    return out, True
+                out.append(summary)
+        return out, False
 
     def refresh(self) -> None:
         """Bring the index up to date with the files (re-reading only new or changed ones)."""
@@ -155,23 +204,23 @@ class ThreadIndex:
             self._refresh(db)
 
     def _refresh(self, db: sqlite3.Connection) -> None:
-        known = {
-            row["path"]: (row["size"], row["mtime_ns"], row["inode"])
-            for row in db.execute("SELECT path, size, mtime_ns, inode FROM threads")
-        }
+        if self._known is None:
+            self._known = {
+                path: (size, mtime_ns, inode)
+                for path, size, mtime_ns, inode in db.execute(
+                    "SELECT path, size, mtime_ns, inode FROM threads"
+                )
+            }
+        known = self._known
         seen: set[str] = set()
         for archived in (False, True):
-            for path in self.store.rollout_files(archived):
-                key = str(path)
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    continue
+            for key, st in self.store.rollout_stats(archived):
                 seen.add(key)
                 stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
                 if known.get(key) == stamp:
                     continue
-                summary = summarize(path, archived)
+                known[key] = stamp
+                summary = summarize(Path(key), archived)
                 if summary is None:
                     db.execute(
                         "INSERT OR REPLACE INTO threads (path, archived, size, mtime_ns, "
@@ -191,8 +240,10 @@ class ThreadIndex:
                         _encode_summary(summary),
                     ),
                 )
-        gone = [(path,) for path in known if path not in seen]
-        db.executemany("DELETE FROM threads WHERE path = ?", gone)
+        gone = [path for path in known if path not in seen]
+        db.executemany("DELETE FROM threads WHERE path = ?", [(path,) for path in gone])
+        for path in gone:
+            del known[path]
 
     def page(
         self,
@@ -212,18 +263,11 @@ class ThreadIndex:
             query += f" AND ({column} < ? OR ({column} = ? AND id < ?))"
             args += [cursor.ts, cursor.ts, cursor.id]
         query += f" ORDER BY {column} DESC, id DESC"
-        out: list[ThreadSummary] = []
-        more = False
-        with self._db() as db:
-            self._refresh(db)
-            for row in db.execute(query, args):
-                summary = _decode_summary(row)
-                if not accept(summary):
-                    continue
-                if len(out) == limit:
-                    more = True
-                    break
-                out.append(summary)
+        try:
+            out, more = self._select(query, args, limit, accept, in_memory=False)
+        except sqlite3.OperationalError as exc:  # locked by another process mid-way
+            log.warning("thread index %s is busy (%s); listing without it", self.path, exc)
+            out, more = self._select(query, args, limit, accept, in_memory=True)
         if not more or not out:
             return out, None
         last = out[-1]

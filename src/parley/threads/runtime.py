@@ -6,8 +6,9 @@ agent messages into progress and final outputs upstream). Turn lifecycle:
 
     idle --start--> running --(completed | failed | interrupted)--> idle
 
-One turn runs at a time; `turn/steer` and realtime calls made while it runs become steering
-input for it. Durable records are appended to the thread's log as things happen.
+(the table is `turn_state.py`). One turn runs at a time; `turn/steer` and realtime calls made
+while it runs become steering input for it. Everything the thread records goes to its rollout
+(`record.py`) as it happens.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from parley.threads import rollout
 from parley.threads.ids import uuid7
 from parley.threads.record import ThreadRecord
 from parley.threads.store import git_to_wire, source_to_wire
+from parley.threads.turn_state import TurnEvent, TurnLifecycle, TurnPhase
 
 if TYPE_CHECKING:
     from parley.config import Config
@@ -148,7 +150,9 @@ class ThreadRuntime:
         self._api_key = api_key  # a callable returning the current key
         self.subscribers: list[ClientPeer] = []
         self.status: dict[str, Any] = {"type": "idle"}
+        # The newest turn (running, or interrupted and winding down) and the thread's phase.
         self.active: ActiveTurn | None = None
+        self.lifecycle = TurnLifecycle()
         self.realtime: RealtimeConversation | None = None
         self._realtime_ended_pending = False
         # Delegated turns are numbered on from the ones this thread already had.
@@ -213,7 +217,11 @@ class ThreadRuntime:
 
     @property
     def is_running(self) -> bool:
-        return self.active is not None and not self.active.interrupted
+        return self.lifecycle.phase is TurnPhase.RUNNING
+
+    @property
+    def is_idle(self) -> bool:
+        return self.lifecycle.phase is TurnPhase.IDLE
 
     # ---- fan-out -----------------------------------------------------------------------
     def subscribe(self, peer: ClientPeer) -> None:
@@ -300,10 +308,24 @@ class ThreadRuntime:
             developer_context=tuple(developer),
             originator=name,
             user_agent=agent,
-            shell_environment=(s.config or self.config).shell_environment_policy,
-            codex_home=self.config.codex_home,
-            options=turn_options(s.config or self.config, s.model),
+            **self._command_settings(),
         )
+
+    def _command_settings(self) -> dict[str, Any]:
+        """The config that shapes the agent's commands (none in unit tests without a config)."""
+        # The thread's own configuration (its cwd's project layers, its request), else the
+        # server's.
+        config = self.settings.config or self.config
+        if config is None:
+            return {}
+        return {
+            "shell_environment": config.shell_environment_policy,
+            "codex_home": config.codex_home,
+            "features": config.features,
+            "compact_prompt": config.compact_prompt,
+            "auto_compact_token_limit": config.model_auto_compact_token_limit,
+            "configured": turn_options(config, self.settings.model),
+        }
 
     def start_turn(
         self,
@@ -314,11 +336,12 @@ class ThreadRuntime:
         client_metadata: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         previous = self.active
-        if previous is not None and not previous.interrupted:
+        if self.is_running and previous is not None:
             # As the reference: input for a busy thread joins the running turn (it reaches the
             # turn's next model request), and the client gets that turn back.
             self.steer(user_input, expected_turn_id=None, client_metadata=client_metadata)
             return self._running_turn_wire(previous)
+        self.lifecycle.apply(TurnEvent.START)
         turn = ActiveTurn(id=turn_id or uuid7(), origin=origin, started_at=_now())
         turn.client_metadata = dict(client_metadata or {})
         self.active = turn
@@ -354,7 +377,7 @@ class ThreadRuntime:
         client_metadata: dict[str, str] | None = None,
     ) -> str:
         turn = self.active
-        if turn is None or turn.interrupted:
+        if not self.is_running or turn is None:
             raise ClientError("no active turn to steer")
         if expected_turn_id is not None and expected_turn_id != turn.id:
             raise ClientError(f"expected active turn id `{expected_turn_id}` but found `{turn.id}`")
@@ -372,6 +395,7 @@ class ThreadRuntime:
         if turn is None or turn.id != turn_id:
             running = f"the running turn is `{turn.id}`" if turn else "no turn is running"
             raise ClientError(f"turn `{turn_id}` is not running on thread {self.id}; {running}")
+        self.lifecycle.apply(TurnEvent.INTERRUPT)
         turn.interrupted = True
         if turn.task is not None:
             turn.task.cancel()
@@ -379,7 +403,7 @@ class ThreadRuntime:
     def delegate(self, text: str) -> None:
         """A realtime call or handoff: steer the running turn, else start a delegated one."""
         user_input = [{"type": "text", "text": text, "text_elements": []}]
-        if self.active is not None and not self.active.interrupted:
+        if self.is_running and self.active is not None:
             self.active.steering.append(user_input)
             return
         self._auto_turns += 1
@@ -425,8 +449,7 @@ class ThreadRuntime:
                 result = await run_turn(io, self._turn_settings(), leftover)
         except asyncio.CancelledError:
             if not turn.interrupted:
-                if self.active is turn:
-                    self.active = None
+                self._ended(turn)
                 raise
             result = TurnResult(status="interrupted", error=None, last_agent_message=None)
         except Exception as exc:  # a bug in the agent loop must not take the server down
@@ -442,8 +465,7 @@ class ThreadRuntime:
             )
         if turn.interrupted and result.status != "interrupted":
             result = TurnResult(status="interrupted", error=None, last_agent_message=None)
-        if self.active is turn:
-            self.active = None
+        self._ended(turn)
         completed_at = _now()
         duration_ms = max(int((time.monotonic() - turn.started_monotonic) * 1000), 0)
         if result.status == "interrupted":
@@ -454,7 +476,6 @@ class ThreadRuntime:
             self.record.append(
                 rollout.task_complete(turn.id, result.last_agent_message, completed_at, duration_ms)
             )
-        ended = self.record.builder.turns[-1].wire() if self.record.builder.turns else None
         if result.status == "failed" and result.error is not None:
             self.set_status({"type": "systemError"})
             self.emit(
@@ -477,13 +498,25 @@ class ThreadRuntime:
             "completedAt": completed_at,
             "durationMs": duration_ms,
         }
-        if ended is not None and ended["id"] == turn.id:
-            wire_turn["startedAt"] = ended["startedAt"]
         self.emit("turn/completed", {"threadId": self.id, "turn": wire_turn})
 
+    def _ended(self, turn: ActiveTurn) -> None:
+        """A turn's task is finishing; the thread goes idle unless a newer turn took over."""
+        if self.active is turn:
+            self.active = None
+            self.lifecycle.apply(TurnEvent.END)
+
     # ---- realtime ----------------------------------------------------------------------
-    def attach_realtime(self, conversation: RealtimeConversation) -> None:
-        self.realtime = conversation
+    def attach_realtime(self, conversation: RealtimeConversation) -> RealtimeConversation | None:
+        """Make `conversation` the thread's realtime session; returns the one it replaces (the
+        caller closes it)."""
+        previous, self.realtime = self.realtime, conversation
+        return previous
+
+    def detach_realtime(self) -> RealtimeConversation | None:
+        """Drop the thread's realtime session (returned for the caller to close)."""
+        previous, self.realtime = self.realtime, None
+        return previous
 
     def realtime_stopped(self) -> None:
         self._realtime_ended_pending = True
@@ -507,12 +540,19 @@ class ThreadRuntime:
         if self.realtime is not None:
             with contextlib.suppress(Exception):
                 await self.realtime.close_silently()
-        if self.active is not None and self.active.task is not None:
+        if self.is_running and self.active is not None:
+            self.lifecycle.apply(TurnEvent.INTERRUPT)
             self.active.interrupted = True
-            self.active.task.cancel()
+            if self.active.task is not None:
+                self.active.task.cancel()
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
+        with contextlib.suppress(Exception):
+            await self.agent_state.processes.clean()  # unified-exec processes
+        for extension in self.extensions:
+            with contextlib.suppress(Exception):
+                await extension.close()
 
 
 class _TurnIO:
@@ -527,14 +567,33 @@ class _TurnIO:
         self.extensions = thread.extensions
         self.thread_id = thread.id
         self.turn_id = turn.id
+        self._attempt_items: list[dict[str, Any]] | None = None
 
     def emit(self, method: str, params: dict[str, Any]) -> None:
         if method == "item/completed":
             item = params.get("item")
             if isinstance(item, dict):
-                lines = rollout.events_for_item(item, self.turn_id, extended=self._extended)
-                self._thread.record.append(*lines)
+                if self._attempt_items is not None:
+                    self._attempt_items.append(item)
+                else:
+                    self._store_item(item)
         self._thread.emit(method, params)
+
+    def _store_item(self, item: dict[str, Any]) -> None:
+        lines = rollout.events_for_item(item, self.turn_id, extended=self._extended)
+        self._thread.record.append(*lines)
+
+    def attempt_started(self) -> None:
+        """A model stream starts: the items it completes are kept only if it completes."""
+        self._attempt_items = []
+
+    def attempt_finished(self, completed: bool) -> None:
+        """Store the attempt's items, or forget them when the stream broke and is retried
+        (the model's history never gets them, so the turn and the rollout must not either)."""
+        items, self._attempt_items = self._attempt_items or [], None
+        if completed:
+            for item in items:
+                self._store_item(item)
 
     async def request_client(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         result = await self._thread.request_client(method, params)
@@ -552,6 +611,9 @@ class _TurnIO:
 
     def client_metadata(self) -> dict[str, str]:
         return self._turn.client_metadata
+    def record_compaction(self, summary: str, replacement: list[dict[str, Any]]) -> None:
+        """The model history from here on is `replacement` (a compaction's result)."""
+        self._thread.record.append(rollout.compacted_line(summary, replacement))
 
     def take_steering(self) -> list[list[dict[str, Any]]]:
         pending = self._turn.steering[:]

@@ -30,8 +30,8 @@ import threading
 import uuid
 from pathlib import Path
 
-PROC = Path("/proc")
-MARKER_VARIABLE = "PARLEY_EXEC_ID"  # the same name parley.tools.process_tree follows
+from parley.tools.process_tree import MARKER_VARIABLE, all_processes, environ_contains, read_stat
+
 KILL_ROUNDS = 50
 
 
@@ -83,9 +83,9 @@ class CommandReaper:
 
     def started(self, pid: int) -> None:
         """A command leading its own session `pid` has started."""
-        start = _start_time(pid)
-        if start is not None:
-            self._send(f"+{pid} {start}\n")
+        stat = read_stat(pid)
+        if stat is not None:
+            self._send(f"+{pid} {stat.start_time}\n")
 
     def finished(self, pid: int) -> None:
         self._send(f"-{pid}\n")
@@ -99,48 +99,28 @@ class CommandReaper:
 REAPER = CommandReaper()
 
 
-# ---- the watcher (runs in its own process; standard library only) ------------------------
-
-
-def _start_time(pid: int) -> int | None:
-    try:
-        raw = (PROC / str(pid) / "stat").read_text()
-        return int(raw[raw.rfind(")") + 2 :].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _session(pid: int) -> int | None:
-    try:
-        raw = (PROC / str(pid) / "stat").read_text()
-        return int(raw[raw.rfind(")") + 2 :].split()[3])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _carries(pid: int, needle: bytes) -> bool:
-    try:
-        environ = (PROC / str(pid) / "environ").read_bytes()
-    except OSError:
-        return False
-    return environ.startswith(needle) or b"\0" + needle in environ
+# ---- the watcher (runs in its own process; standard library and process_tree only) ------
 
 
 def doomed(token: str, sessions: dict[int, int]) -> list[int]:
     """Live processes of the server's commands: marked ones and members of their sessions."""
     needle = f"{MARKER_VARIABLE}={token}.".encode()
+    processes = {stat.pid: stat for stat in all_processes()}
     # A session id stays the leader's pid; if that pid now names another process, the
     # session is gone and the number was reused, so it no longer identifies our command.
-    live_sessions = {sid for sid, start in sessions.items() if _start_time(sid) in (None, start)}
+    live_sessions = {
+        sid
+        for sid, start in sessions.items()
+        if sid not in processes or processes[sid].start_time == start
+    }
     me = os.getpid()
-    found: list[int] = []
-    for entry in os.listdir(PROC):
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        pid = int(entry)
-        if _session(pid) in live_sessions or _carries(pid, needle):
-            found.append(pid)
-    return found
+    return [
+        stat.pid
+        for stat in processes.values()
+        if stat.pid != me
+        and stat.state not in ("Z", "X")
+        and (stat.session in live_sessions or environ_contains(stat.pid, needle))
+    ]
 
 
 def reap(token: str, sessions: dict[int, int]) -> None:

@@ -2,12 +2,16 @@
 
 A call runs ``[<user shell>, "-lc", command]`` (``-c`` when the model passes ``login: false``)
 in ``workdir`` or the turn's cwd, confined by bubblewrap unless the sandbox mode is
-``danger-full-access``. stdout and stderr are merged in arrival order, streamed to a callback
-as text, and kept (capped) for the item's ``aggregatedOutput`` and for the model.
+``danger-full-access``; when the thread has a shell snapshot the same command runs through it
+instead of a login shell (``parley.tools.shell_snapshot``; the caller picks the argv). The
+environment is the one `shell_environment_policy` builds (``parley.tools.environment``).
+stdout and stderr are merged in arrival order, streamed to a callback as text, and kept
+(capped) for the item's ``aggregatedOutput`` and for the model.
 
 The whole process tree is killed on timeout, on cancellation (turn interrupt) and when the
 command's main process exits while descendants still run (a command's background processes do
-not outlive its call); see ``parley.tools.process_tree`` for how the tree is found.
+not outlive its call); see ``parley.tools.process_tree`` for how the tree is found, and
+``parley.tools.command_reaper`` for what ends commands when the server itself is killed.
 
 Approvals and item notifications are not handled here (``parley.agent.command_call`` does).
 """
@@ -32,8 +36,8 @@ from parley.config.shell_environment import ShellEnvironmentPolicy
 from parley.tools.command_reaper import REAPER
 from parley.tools.environment import command_environment
 from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
-from parley.tools.sandbox import ConfinedLaunch, SandboxPolicy, find_bwrap, prepare_launch, support
-from parley.tools.seccomp import SeccompUnavailableError
+from parley.tools.sandbox import ConfinedLaunch, SandboxPolicy, confine
+from parley.tools.sandbox import SandboxUnavailableError as SandboxUnavailableError
 
 SHELL_TOOL_NAME = "shell_command"
 DEFAULT_TIMEOUT_MS = 10_000
@@ -45,6 +49,8 @@ AGGREGATED_OUTPUT_LIMIT = 1024 * 1024
 MODEL_OUTPUT_LIMIT = 10_000
 # Cap on output streamed as item/commandExecution/outputDelta notifications for one call.
 STREAMED_OUTPUT_LIMIT = 1024 * 1024
+# Set for confined commands whose network is off, as the reference does.
+NETWORK_DISABLED_VARIABLE = "CODEX_SANDBOX_NETWORK_DISABLED"
 # After the main process exits, how long leftover descendants may keep the output pipe open.
 DRAIN_GRACE_S = 0.2
 TREE_SCAN_INTERVAL_S = 0.2
@@ -189,10 +195,6 @@ def command_env(
     return command_environment(policy, os.environ, thread_id)
 
 
-class SandboxUnavailableError(RuntimeError):
-    """A confined command was asked for but bubblewrap cannot run here."""
-
-
 class OutputBuffer:
     """Keeps the first and last `limit/2` characters of a stream and counts the rest."""
 
@@ -262,6 +264,11 @@ def format_for_model(result: CommandResult, timeout_ms: int | None = None) -> st
     return "\n".join(lines) + "\n" + truncate_middle(output, MODEL_OUTPUT_LIMIT)
 
 
+def _prepare(policy: SandboxPolicy, argv: list[str], cwd: Path) -> ConfinedLaunch:
+    REAPER.prepare()  # the watcher exists before the first command does
+    return confine(policy, argv, cwd)
+
+
 async def run_command(
     argv: list[str],
     *,
@@ -276,39 +283,26 @@ async def run_command(
     Raises SandboxUnavailableError (before starting anything) when the policy confines the
     command and bubblewrap cannot run, and OSError when the program cannot be started.
     """
-    launch: ConfinedLaunch | None = None
-    full_argv = argv
-    if policy.confined:
-        sandbox = await asyncio.to_thread(support)
-        bwrap = find_bwrap()
-        if sandbox.problem is not None or bwrap is None:
-            raise SandboxUnavailableError(sandbox.problem or "bubblewrap is not available")
-        try:
-            launch = prepare_launch(bwrap, sandbox, policy, argv, cwd)
-        except SeccompUnavailableError as exc:
-            raise SandboxUnavailableError(str(exc)) from None
-        full_argv = launch.argv
-    await asyncio.to_thread(REAPER.prepare)
+    launch = await asyncio.to_thread(_prepare, policy, argv, cwd)
     marker = REAPER.marker()
     proc_env = dict(env) if env is not None else command_env()
     if policy.network_disabled:
-        proc_env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
+        proc_env[NETWORK_DISABLED_VARIABLE] = "1"
     proc_env[MARKER_VARIABLE] = marker
     started = time.monotonic()
     try:
         proc = await asyncio.create_subprocess_exec(
-            *full_argv,
+            *launch.argv,
             cwd=str(cwd),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
             env=proc_env,
-            pass_fds=launch.pass_fds if launch is not None else (),
+            pass_fds=launch.pass_fds,
         )
     finally:
-        if launch is not None:
-            launch.close()
+        launch.close()
     REAPER.started(proc.pid)
     tree = ProcessTree(proc.pid, marker)
     buffer = OutputBuffer(AGGREGATED_OUTPUT_LIMIT)
@@ -363,6 +357,7 @@ async def run_command(
         with contextlib.suppress(BaseException):
             await reader
         REAPER.finished(proc.pid)
+        launch.finished()
     duration = time.monotonic() - started
     returncode = proc.returncode if proc.returncode is not None else -1
     if timed_out:

@@ -32,8 +32,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from parley.config.shell_environment import Inherit, ShellEnvironmentPolicy
+from parley.tools.command_reaper import REAPER
 from parley.tools.environment import command_environment
-from parley.tools.process_tree import ProcessTree
+from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,8 @@ SNAPSHOT_TIMEOUT_S = 10.0
 SNAPSHOT_DIR = "shell_snapshots"
 RETENTION_S = 3 * 24 * 3600
 OUTPUT_LIMIT = 16 * 1024 * 1024
-# Set by the shell itself, not by the profile: never restored.
-SHELL_OWN_VARIABLES = frozenset({"PWD", "OLDPWD", "SHLVL", "_"})
+# Set by the shell itself (or by Parley for this capture), not by the profile: never restored.
+SHELL_OWN_VARIABLES = frozenset({"PWD", "OLDPWD", "SHLVL", "_", MARKER_VARIABLE})
 _START = "# parley shell snapshot"
 
 
@@ -139,13 +140,14 @@ async def capture(
 ) -> ShellSnapshot:
     """Runs `shell` as a login shell in `cwd` once and records what its profile set up."""
     env_marker = f"# parley environment {uuid.uuid4().hex}"
+    await asyncio.to_thread(REAPER.prepare)  # a profile left running dies with the server too
     try:
         proc = await asyncio.create_subprocess_exec(
             shell,
             "-lc",
             capture_script(shell, env_marker),
             cwd=str(cwd),
-            env=dict(environment),
+            env={**environment, MARKER_VARIABLE: REAPER.marker()},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -153,6 +155,7 @@ async def capture(
         )
     except OSError as exc:
         raise SnapshotError(f"cannot start {shell}: {exc.strerror or exc}") from None
+    REAPER.started(proc.pid)
     tree = ProcessTree(proc.pid)
     try:
         stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout_s)
@@ -164,6 +167,7 @@ async def capture(
             proc.kill()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(proc.wait(), 2.0)
+        REAPER.finished(proc.pid)
     if len(stdout) > OUTPUT_LIMIT:
         raise SnapshotError("the login shell printed more than a snapshot can hold")
     if proc.returncode != 0:

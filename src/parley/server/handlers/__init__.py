@@ -12,12 +12,18 @@ from parley.server.handlers.account import (
     login_start,
     rate_limits_read,
 )
+from parley.server.handlers.apps import (
+    app_list,
+    thread_decrement_elicitation,
+    thread_increment_elicitation,
+)
 from parley.server.handlers.command_exec import (
     command_exec,
     command_exec_resize,
     command_exec_terminate,
     command_exec_write,
 )
+from parley.server.handlers.compaction import thread_compact_start
 from parley.server.handlers.config import (
     config_batch_write,
     config_read,
@@ -38,6 +44,12 @@ from parley.server.handlers.fs import (
     fs_watch,
     fs_write_file,
 )
+from parley.server.handlers.fuzzy_search import (
+    fuzzy_file_search,
+    fuzzy_session_start,
+    fuzzy_session_stop,
+    fuzzy_session_update,
+)
 from parley.server.handlers.mcp import (
     mcp_resource_read,
     mcp_server_oauth_login,
@@ -45,6 +57,12 @@ from parley.server.handlers.mcp import (
     mcp_server_status_list,
 )
 from parley.server.handlers.models import collaboration_mode_list, model_list
+from parley.server.handlers.plugins import (
+    plugin_install,
+    plugin_list,
+    plugin_read,
+    plugin_uninstall,
+)
 from parley.server.handlers.realtime import (
     realtime_append_audio,
     realtime_append_text,
@@ -52,7 +70,10 @@ from parley.server.handlers.realtime import (
     realtime_start,
     realtime_stop,
 )
+from parley.server.handlers.review import review_start
+from parley.server.handlers.shell_command import thread_shell_command
 from parley.server.handlers.skills import skills_config_write, skills_list
+from parley.server.handlers.terminals import background_terminals_clean
 from parley.server.handlers.threads import (
     thread_archive,
     thread_fork,
@@ -106,6 +127,10 @@ HANDLERS: dict[str, Handler] = {
     "experimentalFeature/enablement/set": experimental_feature_enablement_set,
     "collaborationMode/list": collaboration_mode_list,
     "mock/experimentalMethod": mock_experimental_method,
+    "thread/backgroundTerminals/clean": background_terminals_clean,
+    "thread/compact/start": thread_compact_start,
+    "thread/shellCommand": thread_shell_command,
+    "review/start": review_start,
     "thread/fork": thread_fork,
     "thread/rollback": thread_rollback,
     "thread/metadata/update": thread_metadata_update,
@@ -122,12 +147,23 @@ HANDLERS: dict[str, Handler] = {
     "fs/copy": fs_copy,
     "fs/watch": fs_watch,
     "fs/unwatch": fs_unwatch,
+    "fuzzyFileSearch": fuzzy_file_search,
+    "fuzzyFileSearch/sessionStart": fuzzy_session_start,
+    "fuzzyFileSearch/sessionUpdate": fuzzy_session_update,
+    "fuzzyFileSearch/sessionStop": fuzzy_session_stop,
     "mcpServerStatus/list": mcp_server_status_list,
     "mcpServer/resource/read": mcp_resource_read,
     "config/mcpServer/reload": mcp_server_reload,
     "mcpServer/oauth/login": mcp_server_oauth_login,
     "skills/list": skills_list,
     "skills/config/write": skills_config_write,
+    "plugin/list": plugin_list,
+    "plugin/read": plugin_read,
+    "plugin/install": plugin_install,
+    "plugin/uninstall": plugin_uninstall,
+    "app/list": app_list,
+    "thread/increment_elicitation": thread_increment_elicitation,
+    "thread/decrement_elicitation": thread_decrement_elicitation,
 }
 NO_PARAMS_OK = frozenset(
     {

@@ -2,9 +2,10 @@
 
 A status listing connects to every configured server afresh (as the reference does), so it
 reflects the file as it is now; resources are listed only for the full detail level. Reading a
-resource goes through the thread's own connection. A reload takes effect at each thread's next
-turn. Parley has no browser to sign in with, so OAuth login answers as the reference does when
-it cannot reach an OAuth flow: the request is refused with the reason.
+resource goes through the thread's own connection. Both answer when done (`DeferredReply`), so
+the connection keeps serving meanwhile. A reload takes effect at each thread's next turn.
+Parley has no browser to sign in with, so OAuth login answers as the reference does when it
+cannot reach an OAuth flow: the request is refused with the reason.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from parley.mcp.thread_tools import ThreadMcp
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
 from parley.rpc.errors import ClientError, InternalError
+from parley.server.deferred import DeferredReply
 
 if TYPE_CHECKING:
     from parley.server.session import ClientSession
@@ -59,6 +61,14 @@ async def mcp_server_status_list(session: ClientSession, raw: Any) -> Any:
     names = sorted(configured)
     start, end = _page(names, params.cursor, params.limit)
     page = {name: configured[name] for name in names[start:end]}
+    # Connecting can take up to each server's startup timeout: answer when done, serving other
+    # requests meanwhile.
+    return DeferredReply(_status_page(page, full, end < len(names), end))
+
+
+async def _status_page(
+    page: dict[str, McpServerConfig], full: bool, more: bool, end: int
+) -> dict[str, Any]:
     enabled = {name: config for name, config in page.items() if config.enabled}
     found = await snapshot(enabled, with_resources=full)
     data = []
@@ -81,7 +91,7 @@ async def mcp_server_status_list(session: ClientSession, raw: Any) -> Any:
                 "authStatus": _auth_status(config),
             }
         )
-    return {"data": data, "nextCursor": str(end) if end < len(names) else None}
+    return {"data": data, "nextCursor": str(end) if more else None}
 
 
 async def mcp_resource_read(session: ClientSession, raw: Any) -> Any:
@@ -90,9 +100,13 @@ async def mcp_resource_read(session: ClientSession, raw: Any) -> Any:
     tools = next((e for e in thread.extensions if isinstance(e, ThreadMcp)), None)
     if tools is None:
         raise ClientError(f"unknown MCP server `{params.server}`")
+    return DeferredReply(_read_resource(tools, params.server, params.uri))
+
+
+async def _read_resource(tools: ThreadMcp, server: str, uri: str) -> dict[str, Any]:
     try:
-        connection = await tools.connection(params.server)
-        result = await connection.read_resource(params.uri)
+        connection = await tools.connection(server)
+        result = await connection.read_resource(uri)
     except McpCallError as exc:
         raise InternalError(str(exc)) from None
     return {"contents": [_wire(content) for content in result.contents]}

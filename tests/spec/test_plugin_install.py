@@ -1,0 +1,171 @@
+"""pytest twins of upstream `app-server/tests/suite/v2/plugin_install.rs`.
+
+Each test lays out a local marketplace and plugin folder as the Rust test does and sends the same
+`plugin/install` (and follow-up) requests to the real `parley app-server` subprocess.
+
+Out of scope:
+* `plugin_install_returns_invalid_request_for_disallowed_product_plugin` — it starts the server
+  with `--session-source atlas`, a command-line option Parley does not have.
+* `plugin_install_force_remote_sync_enables_remote_plugin_before_local_install` — ChatGPT sign-in
+  and the remote plugin service.
+* `plugin_install_tracks_analytics_event` — ChatGPT sign-in and the analytics backend.
+* `plugin_install_returns_apps_needing_auth`, `plugin_install_filters_disallowed_apps_needing_auth`
+  — ChatGPT sign-in and the apps directory service.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from support.app_server import AppServerProcess
+
+DEFAULT_TIMEOUT = 10.0
+
+
+def temp_dir(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    path.mkdir()
+    return path
+
+
+def write_plugin_marketplace(
+    repo_root: Path,
+    marketplace_name: str,
+    plugin_name: str,
+    source_path: str,
+    install_policy: str | None,
+    auth_policy: str | None,
+) -> None:
+    policy = ""
+    if install_policy is not None or auth_policy is not None:
+        installation = (
+            f'\n        "installation": "{install_policy}"' if install_policy is not None else ""
+        )
+        separator = "," if install_policy is not None and auth_policy is not None else ""
+        authentication = (
+            f'{separator}\n        "authentication": "{auth_policy}"'
+            if auth_policy is not None
+            else ""
+        )
+        policy = f',\n      "policy": {{{installation}{authentication}\n      }}'
+    (repo_root / ".git").mkdir(parents=True, exist_ok=True)
+    (repo_root / ".agents/plugins").mkdir(parents=True, exist_ok=True)
+    (repo_root / ".agents/plugins/marketplace.json").write_text(
+        f"""{{
+  "name": "{marketplace_name}",
+  "plugins": [
+    {{
+      "name": "{plugin_name}",
+      "source": {{
+        "source": "local",
+        "path": "{source_path}"
+      }}{policy}
+    }}
+  ]
+}}"""
+    )
+
+
+def write_plugin_source(repo_root: Path, plugin_name: str, app_ids: list[str]) -> None:
+    plugin_root = repo_root / plugin_name
+    (plugin_root / ".codex-plugin").mkdir(parents=True)
+    (plugin_root / ".codex-plugin/plugin.json").write_text(f'{{"name":"{plugin_name}"}}')
+    apps = {app_id: {"id": app_id} for app_id in app_ids}
+    (plugin_root / ".app.json").write_text(json.dumps({"apps": apps}, indent=2))
+
+
+async def test_plugin_install_rejects_relative_marketplace_paths(tmp_path: Path) -> None:
+    """A relative marketplace path is an invalid request."""
+    codex_home = temp_dir(tmp_path, "home")
+    async with AppServerProcess(codex_home) as mcp:
+        await mcp.initialize()
+        error = await mcp.request_error(
+            "plugin/install",
+            {"marketplacePath": "relative-marketplace.json", "pluginName": "missing-plugin"},
+            DEFAULT_TIMEOUT,
+        )
+    assert error["code"] == -32600
+    assert "Invalid request" in error["message"]
+
+
+async def test_plugin_install_returns_invalid_request_for_missing_marketplace_file(
+    tmp_path: Path,
+) -> None:
+    """A marketplace file that does not exist is an invalid request saying so."""
+    codex_home = temp_dir(tmp_path, "home")
+    async with AppServerProcess(codex_home) as mcp:
+        await mcp.initialize()
+        error = await mcp.request_error(
+            "plugin/install",
+            {
+                "marketplacePath": str(codex_home / "missing-marketplace.json"),
+                "pluginName": "missing-plugin",
+                "forceRemoteSync": False,
+            },
+            DEFAULT_TIMEOUT,
+        )
+    assert error["code"] == -32600
+    assert "marketplace file" in error["message"]
+    assert "does not exist" in error["message"]
+
+
+async def test_plugin_install_returns_invalid_request_for_not_available_plugin(
+    tmp_path: Path,
+) -> None:
+    """A plugin whose installation policy is NOT_AVAILABLE cannot be installed."""
+    codex_home, repo_root = temp_dir(tmp_path, "home"), temp_dir(tmp_path, "repo")
+    write_plugin_marketplace(
+        repo_root, "debug", "sample-plugin", "./sample-plugin", "NOT_AVAILABLE", None
+    )
+    write_plugin_source(repo_root, "sample-plugin", [])
+    marketplace_path = repo_root / ".agents/plugins/marketplace.json"
+    async with AppServerProcess(codex_home) as mcp:
+        await mcp.initialize()
+        error = await mcp.request_error(
+            "plugin/install",
+            {
+                "marketplacePath": str(marketplace_path),
+                "pluginName": "sample-plugin",
+                "forceRemoteSync": False,
+            },
+            DEFAULT_TIMEOUT,
+        )
+    assert error["code"] == -32600
+    assert "not available for install" in error["message"]
+
+
+async def test_plugin_install_makes_bundled_mcp_servers_available_to_followup_requests(
+    tmp_path: Path,
+) -> None:
+    """An installed plugin's MCP servers are known to later requests without being copied into
+    the user's config (so OAuth login answers for the bundled stdio server)."""
+    codex_home, repo_root = temp_dir(tmp_path, "home"), temp_dir(tmp_path, "repo")
+    (codex_home / "config.toml").write_text("[features]\nplugins = true\n")
+    write_plugin_marketplace(repo_root, "debug", "sample-plugin", "./sample-plugin", None, None)
+    write_plugin_source(repo_root, "sample-plugin", [])
+    (repo_root / "sample-plugin/.mcp.json").write_text(
+        '{\n  "mcpServers": {\n    "sample-mcp": {\n      "command": "echo"\n    }\n  }\n}'
+    )
+    marketplace_path = repo_root / ".agents/plugins/marketplace.json"
+    async with AppServerProcess(codex_home) as mcp:
+        await mcp.initialize()
+        response = await mcp.request(
+            "plugin/install",
+            {
+                "marketplacePath": str(marketplace_path),
+                "pluginName": "sample-plugin",
+                "forceRemoteSync": False,
+            },
+            DEFAULT_TIMEOUT,
+        )
+        assert response["appsNeedingAuth"] == []
+        config = (codex_home / "config.toml").read_text()
+        assert "[mcp_servers.sample-mcp]" not in config
+        assert 'command = "echo"' not in config
+
+        error = await mcp.request_error(
+            "mcpServer/oauth/login", {"name": "sample-mcp"}, DEFAULT_TIMEOUT
+        )
+    assert error["code"] == -32600
+    assert error["message"] == "OAuth login is only supported for streamable HTTP servers."

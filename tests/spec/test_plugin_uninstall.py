@@ -1,0 +1,42 @@
+"""pytest twins of upstream `app-server/tests/suite/v2/plugin_uninstall.rs`.
+
+Out of scope:
+* `plugin_uninstall_force_remote_sync_calls_remote_uninstall_first` — ChatGPT sign-in and the
+  remote plugin service.
+* `plugin_uninstall_tracks_analytics_event` — ChatGPT sign-in and the analytics backend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from support.app_server import AppServerProcess
+
+DEFAULT_TIMEOUT = 10.0
+
+
+def write_installed_plugin(codex_home: Path, marketplace_name: str, plugin_name: str) -> None:
+    plugin_root = (
+        codex_home / "plugins/cache" / marketplace_name / plugin_name / "local/.codex-plugin"
+    )
+    plugin_root.mkdir(parents=True)
+    (plugin_root / "plugin.json").write_text(f'{{"name":"{plugin_name}"}}')
+
+
+async def test_plugin_uninstall_removes_plugin_cache_and_config_entry(tmp_path: Path) -> None:
+    """Uninstalling removes the cached copy and the config entry; doing it again is fine."""
+    codex_home = tmp_path / "home"
+    codex_home.mkdir()
+    write_installed_plugin(codex_home, "debug", "sample-plugin")
+    (codex_home / "config.toml").write_text(
+        '[features]\nplugins = true\n\n[plugins."sample-plugin@debug"]\nenabled = true\n'
+    )
+    params = {"pluginId": "sample-plugin@debug", "forceRemoteSync": False}
+    async with AppServerProcess(codex_home) as mcp:
+        await mcp.initialize()
+        assert await mcp.request("plugin/uninstall", params, DEFAULT_TIMEOUT) == {}
+        assert not (codex_home / "plugins/cache/debug/sample-plugin").exists()
+        config = (codex_home / "config.toml").read_text()
+        assert '[plugins."sample-plugin@debug"]' not in config
+
+        assert await mcp.request("plugin/uninstall", params, DEFAULT_TIMEOUT) == {}
