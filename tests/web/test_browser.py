@@ -168,6 +168,18 @@ def test_pressing_talk_while_the_answer_plays_stops_playback_at_once(
     page.context.close()
 
 
+def test_the_token_leaves_the_address_bar_and_a_reload_still_works(
+    browser: Any, server: ParleyWeb
+) -> None:
+    """The token is not left in the address bar (or history), yet reloading the tab reconnects."""
+    page = _open_ready_page(browser, server)
+    assert "token" not in page.url
+    page.reload()
+    page.wait_for_function("() => window.parleyStats && window.parleyStats.connected")
+    assert page.evaluate("() => window.parleyStats.errors") == []
+    page.context.close()
+
+
 def test_a_wrong_token_is_refused(browser: Any, server: ParleyWeb) -> None:
     """A link with the wrong token gets a clear refusal and no JSON-RPC connection."""
     page = new_page(browser)
