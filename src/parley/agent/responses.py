@@ -167,6 +167,10 @@ class ResponsesClient:
             await self._http.aclose()
             self._http = None
 
+    def set_header(self, name: str, value: str) -> None:
+        """Change a header for the following requests (e.g. turn metadata a steer updated)."""
+        self._headers[name] = value
+
     def redact(self, text: str) -> str:
         if self._api_key and len(self._api_key) >= 4:
             text = text.replace(self._api_key, "[REDACTED]")
@@ -177,6 +181,7 @@ class ResponsesClient:
 
     def _request_headers(self) -> dict[str, str]:
         headers = {
+            **dict(self._provider.headers),
             **self._headers,
             "Accept": "text/event-stream",
             "Content-Type": "application/json",
@@ -195,7 +200,11 @@ class ResponsesClient:
         attempt = 0
         while True:
             request = self._http.build_request(
-                "POST", url, content=payload, headers=self._request_headers()
+                "POST",
+                url,
+                content=payload,
+                headers=self._request_headers(),
+                params=dict(self._provider.query_params) or None,
             )
             try:
                 response = await self._http.send(request, stream=True)
