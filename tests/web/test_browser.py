@@ -159,11 +159,9 @@ def test_pressing_talk_while_the_answer_plays_stops_playback_at_once(
         """() => window.parleyStats.playerReports > window.reportsAtBargeIn + 2
                  && window.parleyStats.buffered === 0 && !window.parleyStats.playing"""
     )
-    # ... and while talk is held, answers arriving are not played (push-to-talk is half-duplex).
-    page.get_by_label("Type a message").fill("run: echo while-talking")
-    page.get_by_role("button", name="Send").click()
-    page.wait_for_selector(".utterance.assistant:has-text('while-talking')")
-    page.wait_for_function("() => window.parleyStats.droppedAfterBargeIn > 0")
+    # ... and stays silent while talk is held (half a second more of playback reports),
+    # whatever the voice model goes on sending.
+    page.wait_for_function("() => window.parleyStats.playerReports > window.reportsAtBargeIn + 20")
     played = _stat(page, "playedSamples")
     assert played - page.evaluate("() => window.playedAtBargeIn") < 24000 * 0.2
     assert _stat(page, "playing") is False
