@@ -61,6 +61,7 @@ class AppServer:
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
         self.featured_plugins.warm()  # as the reference does at start-up
+        self.mcp.preload_sdk()
         session = ClientSession(self, write)
         self.sessions.append(session)
         return session
