@@ -117,7 +117,12 @@ async def test_request_carries_headers_and_body(
     assert body["stream"] is True and body["store"] is False
     assert body["tool_choice"] == "auto" and body["parallel_tool_calls"] is False
     assert body["include"] == [] and body["prompt_cache_key"] == io.thread_id
-    assert [t["name"] for t in body["tools"]] == ["shell_command"]
+    assert [t["name"] for t in body["tools"]] == [
+        "shell_command",
+        "update_plan",
+        "apply_patch",
+        "view_image",
+    ]
     assert body["instructions"]
     developer, environment, user = body["input"]
     assert developer["role"] == "developer"

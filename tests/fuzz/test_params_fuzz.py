@@ -5,9 +5,9 @@ replaced by hostile values (wrong types, NUL bytes, huge strings and numbers, ne
 missing required fields, params that are not an object), plus notifications and lines that are
 not requests at all. The protocol says:
 
-* a request gets exactly one answer: a result, or a client error when the client got something
-  wrong: `-32600`, or `-32602` where the reference answers invalid params (never `-32603`,
-  which means a bug in Parley, nor `-32601` for an implemented method);
+* a request gets exactly one answer: a result, or `-32600` (`-32602` for params that parse but
+  contradict each other) when the client got something wrong (never `-32603`, which means a bug
+  in Parley, nor `-32601` for an implemented method);
 * a notification and a line that is not a request get no answer;
 * the server keeps serving: after each batch a normal request is answered.
 
@@ -36,12 +36,13 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from parley.protocol import models as m
 from parley.protocol.methods import BY_NAME
+from parley.rpc.errors import INVALID_PARAMS, INVALID_REQUEST
 from parley.server.handlers import HANDLERS
-
-CLIENT_ERROR_CODES = (-32600, -32602)  # invalid request, invalid params
 
 FUZZ_EXAMPLES = int(os.environ.get("PARLEY_FUZZ_EXAMPLES", "30"))
 REPLY_TIMEOUT = 20.0
+# Invalid request (serde errors, as the reference) and invalid params (contradicting fields).
+CLIENT_MISTAKE_CODES = (INVALID_REQUEST, INVALID_PARAMS)
 _T = TypeVar("_T")
 
 THREAD = "<thread>"  # replaced by the id of a real thread on the server under test
@@ -129,9 +130,10 @@ json_values = st.recursive(
 
 @dataclass(frozen=True)
 class Case:
-    """One line to send; `request_id` None for a notification or a line that is no request."""
+    """One message (or raw line) to send; `request_id` None when no answer is due."""
 
-    line: bytes
+    message: dict[str, Any] | None
+    raw: bytes
     request_id: str | None
 
 
@@ -157,7 +159,7 @@ def request_case(draw: st.DrawFn, serial: Iterator[int]) -> Case:
     if draw(st.integers(0, 9)) == 0:  # the same call as a notification: never answered
         del message["id"]
         request_id = None
-    return Case(orjson.dumps(message), request_id)
+    return Case(message, b"", request_id)
 
 
 junk_lines = st.sampled_from(
@@ -171,11 +173,38 @@ junk_lines = st.sampled_from(
         b"\xff\xfe",
         b'"just a string"',
     ]
-).map(lambda line: Case(line, None))
+).map(lambda line: Case(None, line, None))
 
 
 def batches(serial: Iterator[int]) -> st.SearchStrategy[list[Case]]:
     return st.lists(st.one_of(request_case(serial), junk_lines), min_size=1, max_size=6)
+
+
+# Keys whose strings name files: absolute ones are moved under the fuzz root, so that
+# `fs/remove {"path": "/", "recursive": true}` and friends only ever touch a scratch directory.
+_PATH_KEY = re.compile(r"^(?:cwds?|path|roots|\w+(?:Path|Roots))$")
+# Methods that run a program: whatever argv was generated, `true` is what runs.
+_HARMLESS_COMMAND = ["true"]
+
+
+def confine(value: Any, thread_id: str, root: str, key: str | None = None) -> Any:
+    """The message as sent: the thread placeholder filled in, paths kept under `root`,
+    commands made harmless (their other fields stay as generated)."""
+    if isinstance(value, dict):
+        confined = {k: confine(v, thread_id, root, k) for k, v in value.items()}
+        if confined.get("method") == "command/exec" and isinstance(confined.get("params"), dict):
+            params = confined["params"]
+            if isinstance(params.get("command"), list):
+                params["command"] = list(_HARMLESS_COMMAND)
+        return confined
+    if isinstance(value, list):
+        return [confine(item, thread_id, root, key) for item in value]
+    if value == THREAD:
+        return thread_id
+    if isinstance(value, str) and key is not None and _PATH_KEY.match(key):
+        if value.startswith("/") or value.startswith("~"):
+            return root + "/jail/" + value.lstrip("/~")
+    return value
 
 
 # -- the server under test, driven from a loop in its own thread --------------------------------
@@ -229,6 +258,9 @@ class FuzzTarget:
     def __init__(self, transport: str, codex_home: Path) -> None:
         self.transport = transport
         self.codex_home = codex_home
+        # Scratch space for whatever paths the fuzzer names (see `confine`), also the cwd.
+        self.root = codex_home.parent / "scratch"
+        self.root.mkdir(exist_ok=True)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
@@ -265,6 +297,7 @@ class FuzzTarget:
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
             env=env,
+            cwd=self.root,
             limit=1 << 28,
         )
         if self.transport == "websocket":
@@ -312,16 +345,18 @@ class FuzzTarget:
     async def play(self, cases: list[Case]) -> None:
         assert self.channel is not None
         for case in cases:
-            line = case.line.replace(THREAD.encode(), self.thread_id.encode())
+            line = case.raw
+            if case.message is not None:
+                line = orjson.dumps(confine(case.message, self.thread_id, str(self.root)))
             await self.channel.send(line)
             if case.request_id is None:
                 continue
             answer = await self.reply_to(case.request_id)
             if "error" in answer:
                 code = answer["error"].get("code")
-                assert code in CLIENT_ERROR_CODES, (
-                    f"{line[:300]!r} was answered {answer['error']} (expected a result or a "
-                    "client error)"
+                assert code in CLIENT_MISTAKE_CODES, (
+                    f"{line[:300]!r} was answered {answer['error']} "
+                    "(expected a result, -32600 or -32602)"
                 )
         health = await self.call("thread/loaded/list", {})
         assert "result" in health, f"the server stopped serving: {health}"
@@ -369,7 +404,7 @@ _serial_numbers = iter(range(10**12))
 def test_every_params_field_of_every_method_is_answered_with_the_right_code(
     target: FuzzTarget, cases: list[Case]
 ) -> None:
-    """Hostile params get a result or a client error, never -32603; the server keeps serving."""
+    """Hostile params get a result or -32600/-32602, never -32603; the server keeps serving."""
     try:
         target.run(target.play(cases))
     except AssertionError as exc:
@@ -401,8 +436,8 @@ def sweep_cases(serial: Iterator[int]) -> Iterator[list[Case]]:
                 params = dict(BASE_PARAMS.get(method, {}))
                 params[field] = value
                 request_id = f"sweep-{next(serial)}"
-                line = orjson.dumps({"id": request_id, "method": method, "params": params})
-                batch.append(Case(line, request_id))
+                message = {"id": request_id, "method": method, "params": params}
+                batch.append(Case(message, b"", request_id))
         yield batch
 
 
@@ -413,6 +448,30 @@ def test_every_field_of_every_method_survives_each_hostile_value(target: FuzzTar
             target.run(target.play(batch), timeout=120.0)
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n--- server stderr ---\n{target.stderr_tail()}") from None
+
+
+def test_the_fuzzer_only_names_paths_under_its_scratch_directory() -> None:
+    """A generated `/` or `~/x` becomes a path under the scratch directory; argv is `true`."""
+    message = {
+        "id": "x",
+        "method": "command/exec",
+        "params": {
+            "command": ["rm", "-rf", "/"],
+            "cwd": "/",
+            "sandboxPolicy": {"writableRoots": ["/etc", "~/x"]},
+        },
+    }
+    sent = confine(message, "t-1", "/scratch")
+    assert sent["params"] == {
+        "command": ["true"],
+        "cwd": "/scratch/jail/",
+        "sandboxPolicy": {"writableRoots": ["/scratch/jail/etc", "/scratch/jail/x"]},
+    }
+    fs = confine(
+        {"method": "fs/copy", "params": {"sourcePath": "/a", "destinationPath": "/"}}, "", "/s"
+    )
+    assert fs["params"] == {"sourcePath": "/s/jail/a", "destinationPath": "/s/jail/"}
+    assert confine({"threadId": THREAD}, "t-1", "/s") == {"threadId": "t-1"}
 
 
 def test_the_fuzzer_covers_every_implemented_method() -> None:

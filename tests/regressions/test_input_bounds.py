@@ -11,7 +11,9 @@ import pytest
 from integration.helpers import write_config
 from support.app_server import SpawnAppServer
 
-from parley.protocol.params import MAX_PATH_BYTES
+from parley.protocol import models as m
+from parley.protocol.params import MAX_PATH_BYTES, MAX_QUOTED_CHARS, parse_params
+from parley.rpc.errors import ClientError
 from parley.rpc.stdio import MAX_LINE_BYTES
 
 
@@ -98,3 +100,12 @@ async def test_append_audio_that_is_not_base64_is_refused(
             "message": "Invalid request: `audio.data`: invalid base64 data",
         }
     await server.close()
+
+
+def test_error_messages_quote_at_most_a_bounded_part_of_a_value() -> None:
+    """A 1 MB value in the wrong place is named, not echoed back whole."""
+    with pytest.raises(ClientError) as refused:
+        parse_params(m.ThreadReadParams, {"threadId": "t", "includeTurns": "x" * 1_000_000})
+    message = refused.value.message
+    assert "`includeTurns`" in message and "(1000000 characters)" in message
+    assert len(message) < MAX_QUOTED_CHARS + 200

@@ -26,6 +26,7 @@ class DeafUpstream:
 
     def __init__(self) -> None:
         self.accepted = 0
+        self.disconnected = 0
         self.changed = asyncio.Event()
         self._server: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
@@ -60,6 +61,7 @@ class DeafUpstream:
         with contextlib.suppress(ConnectionError):
             while await reader.read(65536):
                 pass
+        self.disconnected += 1
 
     async def close(self) -> None:
         for writer in self._writers:
@@ -92,13 +94,11 @@ async def test_stop_reports_closed_promptly_even_if_upstream_does_not_ack_the_cl
     rig = await start_rig(env, deaf_upstream.uri)
     await rig.start_realtime()
     await rig.notification("thread/realtime/started")
-    loop = asyncio.get_running_loop()
-
-    began = loop.time()
     await rig.stop()
     await rig.notification("thread/realtime/closed")
-    elapsed = loop.time() - began
-    assert elapsed < 0.5, f"closed arrived {elapsed:.2f}s after stop was answered"
+    # Parley gives up on an unanswered close only after its close timeout, and only then drops
+    # the connection: `closed` arriving while the connection still stands shows it did not wait.
+    assert deaf_upstream.disconnected == 0, "closed was reported only after the close handshake"
     await rig.finish()
 
 

@@ -211,3 +211,49 @@ def test_network_on_still_reaches_a_tcp_listener(user: str, scratch: Scratch) ->
 
 def _sh_quote(text: str) -> str:
     return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def test_workspace_inside_codex_home_stays_writable(user: str, scratch: Scratch) -> None:
+    """A workspace under CODEX_HOME is writable, while CODEX_HOME's own files are not."""
+    home = scratch.mkdir("codex-home")
+    scratch.write("codex-home/config.toml", "model = 'x'\n")
+    ws = scratch.mkdir("codex-home/projects/ws")
+    script = "echo ok > mine.txt && echo wrote; echo evil > ../../config.toml; echo config=$?"
+
+    result = confined(user, "workspace-write", ws, script, codex_home=home)
+
+    assert "wrote" in result.output and (ws / "mine.txt").read_text() == "ok\n"
+    assert "config=0" not in result.output
+    assert (home / "config.toml").read_text() == "model = 'x'\n"
+
+
+def test_git_worktree_pointer_and_its_git_dir_stay_read_only(user: str, scratch: Scratch) -> None:
+    """A `.git` file (worktree) and the git directory it points to cannot be rewritten."""
+    gitdir = scratch.mkdir("ws/.repo-git")  # inside the writable workspace
+    scratch.write("ws/.repo-git/HEAD", "ref: refs/heads/main\n")
+    ws = scratch.path / "ws"
+    scratch.write("ws/.git", f"gitdir: {gitdir}\n")
+    home = scratch.mkdir("codex-home")
+    script = "echo evil > .git; echo pointer=$?; echo evil > .repo-git/HEAD; echo head=$?"
+
+    result = confined(user, "workspace-write", ws, script, codex_home=home)
+
+    assert "pointer=0" not in result.output and "head=0" not in result.output, result.output
+    assert (ws / ".git").read_text() == f"gitdir: {gitdir}\n"
+    assert (gitdir / "HEAD").read_text() == "ref: refs/heads/main\n"
+
+
+def test_a_missing_dot_codex_cannot_be_created(user: str, scratch: Scratch) -> None:
+    """A workspace without `.codex` cannot get one (a project config could widen a later
+    session), and nothing is left behind in the workspace afterwards."""
+    ws = scratch.mkdir("ws")
+    home = scratch.mkdir("codex-home")
+    script = (
+        "mkdir -p .codex; printf 'sandbox_mode = \"danger-full-access\"' > .codex/config.toml;"
+        " echo config=$?; echo fine > other.txt && echo wrote-other"
+    )
+
+    result = confined(user, "workspace-write", ws, script, codex_home=home)
+
+    assert "config=0" not in result.output and "wrote-other" in result.output, result.output
+    assert not (ws / ".codex").exists()

@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 
 from parley.rpc.outgoing import OutgoingQueue
 from parley.rpc.sender import QueuedSender
-from parley.rpc.websocket import listen_websocket
+from parley.rpc.websocket import MAX_MESSAGE_BYTES, listen_websocket
 from parley.rpc.ws_handshake import HandshakeGuard
 
 LINE = b"z" * 100_000 + b"\n"
@@ -108,3 +108,21 @@ async def test_a_reading_client_gets_every_line_in_order() -> None:
     sender.close()
     await run
     assert got == [b"%d\n" % n for n in range(50)]
+
+
+async def test_a_websocket_message_over_the_size_limit_closes_with_1009() -> None:
+    """One frame larger than `MAX_MESSAGE_BYTES` is refused (message too big), not buffered."""
+    server = await listen_websocket(
+        "127.0.0.1", 0, _flooding_session(0), HandshakeGuard(listen_host="127.0.0.1")
+    )
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = await connect(f"ws://127.0.0.1:{port}", max_size=None)
+        with pytest.raises(ConnectionClosed) as closed:
+            await client.send(b" " * (MAX_MESSAGE_BYTES + 1))
+            async with asyncio.timeout(30):
+                await client.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    finally:
+        server.close()
+        await server.wait_closed()

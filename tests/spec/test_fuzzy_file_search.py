@@ -1,5 +1,6 @@
 """pytest twins of upstream `app-server/tests/suite/fuzzy_file_search.rs` (12 tests, all here).
 
+Upstream names already begin with `test_`, so each twin is `test_<upstream name>`.
 Each twin starts the real `parley app-server` over stdio with upstream's `config.toml`, creates
 the same files in a temporary root and sends the same `fuzzyFileSearch*` traffic with the same
 assertions (including the exact scores and highlight indices). Upstream's helpers keep their
@@ -177,7 +178,7 @@ async def assert_no_session_updates_for(
             raise AssertionError(f"received unexpected session update after stop: {payload!r}")
 
 
-async def test_fuzzy_file_search_sorts_and_includes_indices(
+async def test_test_fuzzy_file_search_sorts_and_includes_indices(
     spawn_app_server: SpawnAppServer, codex_home: Path, root: Path
 ) -> None:
     """Matches come best first with the reference's scores and highlight indices."""
@@ -227,7 +228,7 @@ async def test_fuzzy_file_search_sorts_and_includes_indices(
     }
 
 
-async def test_fuzzy_file_search_accepts_cancellation_token(
+async def test_test_fuzzy_file_search_accepts_cancellation_token(
     spawn_app_server: SpawnAppServer, codex_home: Path, root: Path
 ) -> None:
     """A search that names a cancellation token still answers with its matches."""
@@ -245,7 +246,7 @@ async def test_fuzzy_file_search_accepts_cancellation_token(
     assert files[0]["path"] == "alpha.txt"
 
 
-async def test_fuzzy_file_search_session_streams_updates(
+async def test_test_fuzzy_file_search_session_streams_updates(
     spawn_app_server: SpawnAppServer, codex_home: Path, root: Path
 ) -> None:
     """A session reports the query's matches, then that the query is complete."""
@@ -264,7 +265,7 @@ async def test_fuzzy_file_search_session_streams_updates(
     await stop_fuzzy_file_search_session(mcp, session_id)
 
 
-async def test_fuzzy_file_search_session_update_is_case_insensitive(
+async def test_test_fuzzy_file_search_session_update_is_case_insensitive(
     spawn_app_server: SpawnAppServer, codex_home: Path, root: Path
 ) -> None:
     """Upper-case queries match lower-case names."""
@@ -280,7 +281,7 @@ async def test_fuzzy_file_search_session_update_is_case_insensitive(
     assert payload["files"][0]["path"] == "alpha.txt"
 
 
-async def test_fuzzy_file_search_session_no_updates_after_complete_until_query_edited(
+async def test_test_fuzzy_file_search_session_no_updates_after_complete_until_query_edited(
     spawn_app_server: SpawnAppServer, codex_home: Path, root: Path
 ) -> None:
     """A completed query stays quiet until the query changes."""
@@ -296,7 +297,7 @@ async def test_fuzzy_file_search_session_no_updates_after_complete_until_query_e
     await wait_for_session_updated(mcp, session_id, "alpha", FileExpectation.NON_EMPTY)
 
 
-async def test_fuzzy_file_search_session_update_before_start_errors(
+async def test_test_fuzzy_file_search_session_update_before_start_errors(
     spawn_app_server: SpawnAppServer, codex_home: Path
 ) -> None:
     """Updating a session that was never started is refused."""
@@ -304,7 +305,7 @@ async def test_fuzzy_file_search_session_update_before_start_errors(
     await assert_update_request_fails_for_missing_session(mcp, "missing", "alp")
 
 
-async def test_fuzzy_file_search_session_update_works_without_waiting_for_start_response(
+async def test_test_fuzzy_file_search_session_update_works_without_waiting_for_start_response(
     spawn_app_server: SpawnAppServer, codex_home: Path, root: Path
 ) -> None:
     """A client may send the first query right behind sessionStart."""
@@ -322,7 +323,7 @@ async def test_fuzzy_file_search_session_update_works_without_waiting_for_start_
     assert payload["files"][0]["path"] == "alpha.txt"
 
 
-async def test_fuzzy_file_search_session_multiple_query_updates_work(
+async def test_test_fuzzy_file_search_session_multiple_query_updates_work(
     spawn_app_server: SpawnAppServer, codex_home: Path, root: Path
 ) -> None:
     """Each new query gets its own updates and completion, empty ones included."""
@@ -344,7 +345,7 @@ async def test_fuzzy_file_search_session_multiple_query_updates_work(
     await wait_for_session_completed(mcp, session_id)
 
 
-async def test_fuzzy_file_search_session_update_after_stop_fails(
+async def test_test_fuzzy_file_search_session_update_after_stop_fails(
     spawn_app_server: SpawnAppServer, codex_home: Path, root: Path
 ) -> None:
     """A stopped session is gone."""
@@ -356,7 +357,7 @@ async def test_fuzzy_file_search_session_update_after_stop_fails(
     await assert_update_request_fails_for_missing_session(mcp, session_id, "alp")
 
 
-async def test_fuzzy_file_search_session_stops_sending_updates_after_stop(
+async def test_test_fuzzy_file_search_session_stops_sending_updates_after_stop(
     spawn_app_server: SpawnAppServer, codex_home: Path, root: Path
 ) -> None:
     """After sessionStop no more updates arrive for that session."""
@@ -371,7 +372,7 @@ async def test_fuzzy_file_search_session_stops_sending_updates_after_stop(
     await assert_no_session_updates_for(mcp, session_id, STOP_GRACE_PERIOD, SHORT_READ_TIMEOUT)
 
 
-async def test_fuzzy_file_search_two_sessions_are_independent(
+async def test_test_fuzzy_file_search_two_sessions_are_independent(
     spawn_app_server: SpawnAppServer, codex_home: Path, tmp_path: Path
 ) -> None:
     """Two sessions search their own roots with their own queries."""
@@ -399,7 +400,7 @@ async def test_fuzzy_file_search_two_sessions_are_independent(
     assert update_b["files"][0]["path"] == "beta.txt"
 
 
-async def test_fuzzy_file_search_query_cleared_sends_blank_snapshot(
+async def test_test_fuzzy_file_search_query_cleared_sends_blank_snapshot(
     spawn_app_server: SpawnAppServer, codex_home: Path, root: Path
 ) -> None:
     """Clearing the query sends an update with no files."""

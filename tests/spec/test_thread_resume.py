@@ -7,11 +7,12 @@ never depend on timing. `thread_resume_prefers_persisted_git_metadata_for_local_
 the reference's private SQLite state DB upstream; its twin checks the same behaviour on Parley's
 own records (the metadata update is kept in the rollout).
 
-Pending on other engineers' features (no twin yet, not skipped):
+Elsewhere or pending on other engineers' features (no twin here, not skipped):
 - `thread_resume_tracks_thread_initialized_analytics`: pending on analytics.
 - `thread_resume_replays_pending_file_change_request_approval`: pending on the apply_patch tool
   (file-change approvals).
-- `thread_resume_fails_when_required_mcp_server_fails_to_initialize`: pending on MCP servers.
+- `thread_resume_fails_when_required_mcp_server_fails_to_initialize`: twinned with the MCP work
+  in `tests/mcp/test_thread_start_mcp.py`.
 - `thread_resume_surfaces_cloud_requirements_load_errors`: pending on cloud requirements
   (ChatGPT sign-in and a cloud service).
 - `thread_resume_accepts_personality_override`: pending on personalities and the model

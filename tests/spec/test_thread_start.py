@@ -4,7 +4,7 @@ Twinned here (4): `thread_start_creates_thread_and_emits_started`,
 `thread_start_accepts_metrics_service_name`, `thread_start_ephemeral_remains_pathless`,
 `thread_start_with_read_only_sandbox_does_not_persist_project_trust`.
 
-Pending on other engineers' features (no twin yet, not skipped):
+Elsewhere or pending on other engineers' features (no twin here, not skipped):
 - `thread_start_tracks_thread_initialized_analytics`,
   `thread_start_does_not_track_thread_initialized_analytics_without_feature`: pending on analytics
   (an analytics backend).
@@ -15,7 +15,8 @@ Pending on other engineers' features (no twin yet, not skipped):
   layers and project trust.
 - `thread_start_accepts_flex_service_tier`: pending on service tiers.
 - `thread_start_fails_when_required_mcp_server_fails_to_initialize`,
-  `thread_start_emits_mcp_server_status_updated_notifications`: pending on MCP servers.
+  `thread_start_emits_mcp_server_status_updated_notifications`: twinned with the MCP work in
+  `tests/mcp/test_thread_start_mcp.py`.
 - `thread_start_surfaces_cloud_requirements_load_errors`: pending on cloud requirements (needs
   ChatGPT sign-in and a cloud service).
 """

@@ -163,3 +163,88 @@ def create_shell_command_sse_response(
             ev_completed("resp-1"),
         ]
     )
+
+
+def ev_custom_tool_call(call_id: str, name: str, tool_input: str) -> Event:
+    """`response.output_item.done` carrying a freeform (custom) tool call."""
+    return {
+        "type": "response.output_item.done",
+        "item": {"type": "custom_tool_call", "call_id": call_id, "name": name, "input": tool_input},
+    }
+
+
+def ev_apply_patch_shell_command_call_via_heredoc(call_id: str, patch: str) -> Event:
+    """A `shell_command` call whose script feeds `patch` to `apply_patch` through a heredoc."""
+    arguments = orjson.dumps({"command": f"apply_patch <<'EOF'\n{patch}\nEOF\n"}).decode()
+    return ev_function_call(call_id, "shell_command", arguments)
+
+
+def ev_apply_patch_function_call(call_id: str, patch: str) -> Event:
+    """An `apply_patch` function call (`{"input": PATCH}`)."""
+    return ev_function_call(call_id, "apply_patch", orjson.dumps({"input": patch}).decode())
+
+
+def create_apply_patch_sse_response(patch: str, call_id: str) -> str:
+    """A turn whose model applies `patch` through `shell_command` + heredoc, as upstream's."""
+    return sse(
+        [
+            ev_response_created("resp-1"),
+            ev_apply_patch_shell_command_call_via_heredoc(call_id, patch),
+            ev_completed("resp-1"),
+        ]
+    )
+
+
+def create_exec_command_sse_response(call_id: str) -> str:
+    """A turn whose model runs `/bin/sh -c echo hi` through unified exec (`exec_command`)."""
+    arguments = orjson.dumps({"cmd": "/bin/sh -c echo hi", "yield_time_ms": 500}).decode()
+    return sse(
+        [
+            ev_response_created("resp-1"),
+            ev_function_call(call_id, "exec_command", arguments),
+            ev_completed("resp-1"),
+        ]
+    )
+
+
+def create_request_user_input_sse_response(call_id: str) -> str:
+    """A turn whose model asks the user one multiple-choice question (`confirm_path`)."""
+    arguments = orjson.dumps(
+        {
+            "questions": [
+                {
+                    "id": "confirm_path",
+                    "header": "Confirm",
+                    "question": "Proceed with the plan?",
+                    "options": [
+                        {"label": "Yes (Recommended)", "description": "Continue the current plan."},
+                        {"label": "No", "description": "Stop and revisit the approach."},
+                    ],
+                }
+            ]
+        }
+    ).decode()
+    return sse(
+        [
+            ev_response_created("resp-1"),
+            ev_function_call(call_id, "request_user_input", arguments),
+            ev_completed("resp-1"),
+        ]
+    )
+
+
+def create_request_permissions_sse_response(call_id: str) -> str:
+    """A turn whose model asks for write access to `.` and `../shared`."""
+    arguments = orjson.dumps(
+        {
+            "reason": "Select a workspace root",
+            "permissions": {"file_system": {"write": [".", "../shared"]}},
+        }
+    ).decode()
+    return sse(
+        [
+            ev_response_created("resp-1"),
+            ev_function_call(call_id, "request_permissions", arguments),
+            ev_completed("resp-1"),
+        ]
+    )

@@ -117,20 +117,32 @@ def parley_web(cwd: Path, codex_home: Path, args: list[str]) -> Iterator[ParleyW
 
 
 @contextmanager
-def launch_chromium(microphone_wav: Path | None = None) -> Iterator[Any]:
-    """A headless Chromium (Playwright `Browser`), fed `microphone_wav` as its microphone."""
+def playwright_session() -> Iterator[Any]:
+    """Playwright (sync API), for `launch_chromium`; one per test module."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@contextmanager
+def launch_chromium(
+    playwright: Any, microphone_wav: Path | None = None, *, microphone_allowed: bool = True
+) -> Iterator[Any]:
+    """A headless Chromium (Playwright `Browser`), fed `microphone_wav` as its microphone.
+    With `microphone_allowed=False` every microphone request is refused, as a user would."""
     args = list(CHROMIUM_ARGS)
+    if not microphone_allowed:
+        args.remove("--use-fake-ui-for-media-stream")
+        args.append("--deny-permission-prompts")
     if microphone_wav is not None:
         args.append(f"--use-file-for-fake-audio-capture={microphone_wav}%noloop")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 def new_page(browser: Any) -> Any:

@@ -233,3 +233,71 @@ def test_the_index_is_rebuilt_from_the_files_when_missing_or_corrupt(tmp_path: P
     assert ids() == ["0199a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b"]
     (day / CLI.name).unlink()
     assert ids() == []
+
+
+def test_a_locked_index_still_lists_from_the_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holding the index locked does not fail or empty a listing, and the index
+    file is kept (a lock is not corruption)."""
+    import sqlite3
+
+    from parley.threads import index as index_module
+
+    monkeypatch.setattr(index_module, "LOCK_TIMEOUT_S", 0.05)
+    store = ThreadStore(tmp_path)
+    day = tmp_path / "sessions" / "2025" / "10" / "02"
+    day.mkdir(parents=True)
+    (day / CLI.name).write_bytes(CLI.read_bytes())
+    index = ThreadIndex(store)
+    index.refresh()
+    (day / TORN.name).write_bytes(TORN.read_bytes())  # a change to write while it is locked
+    holder = sqlite3.connect(index.path)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        page, _ = index.page(
+            archived=False, sort_key="created_at", cursor=None, limit=10, accept=lambda s: True
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+    assert [s.id for s in page] == [
+        "0199c0de-0000-7000-8000-0000000000aa",
+        "0199a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
+    ]
+    assert index.path.exists()
+
+
+def test_commands_are_recorded_only_in_extended_history() -> None:
+    """As the reference: a command execution is kept in the rollout (`exec_command_end`) only
+    for threads that asked for extended history, and then reads back as the same item."""
+    item = {
+        "type": "commandExecution",
+        "id": "call_1",
+        "command": "ls -la",
+        "cwd": "/work",
+        "status": "completed",
+        "aggregatedOutput": "total 0\n",
+        "exitCode": 0,
+        "durationMs": 1234,
+    }
+    assert rollout.events_for_item(item, "t1", extended=False) == []
+    lines = [rollout.task_started("t1", 1), *rollout.events_for_item(item, "t1", extended=True)]
+    (turn,) = rollout.build_turns(lines)
+    (rebuilt,) = turn["items"]
+    assert rebuilt["type"] == "commandExecution"
+    assert (rebuilt["id"], rebuilt["command"], rebuilt["cwd"]) == ("call_1", "ls -la", "/work")
+    assert (rebuilt["exitCode"], rebuilt["durationMs"]) == (0, 1234)
+    assert rebuilt["aggregatedOutput"] == "total 0\n"
+
+
+def test_appending_after_a_torn_line_keeps_the_new_line_readable(tmp_path: Path) -> None:
+    """A thread resumed after a crash mid-write appends on a fresh line: the torn fragment stays
+    a single skipped line and what is written now reads back."""
+    path = tmp_path / TORN.name
+    path.write_bytes(TORN.read_bytes())
+    record = ThreadRecord(path, materialized=True, lines=rollout.read_rollout(path))
+    record.append(rollout.event_line("agent_message", message="after the crash", phase=None))
+    lines = rollout.read_rollout(path)
+    assert lines[-1].payload["message"] == "after the crash"
+    assert len(lines) == 4

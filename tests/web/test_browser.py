@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.web_page import ParleyWeb, launch_chromium, new_page, parley_web
+from support.web_page import (
+    ParleyWeb,
+    launch_chromium,
+    new_page,
+    parley_web,
+    playwright_session,
+)
 
 from parley.simulator import synthesize_speech, write_wav
 
@@ -45,11 +51,17 @@ def server(workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
+    with playwright_session() as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     wav = tmp_path_factory.mktemp("microphone") / "request.wav"
     # Half a second of silence first: a WebRTC call's microphone joins once the call is up.
     write_wav(wav, synthesize_speech(SPOKEN_REQUEST, lead_ms=500), 24_000)
-    with launch_chromium(wav) as running:
+    with launch_chromium(playwright, wav) as running:
         yield running
 
 
@@ -119,8 +131,8 @@ def test_a_webrtc_call_carries_speech_and_answer_as_media(browser: Any, server: 
 def test_pressing_talk_while_the_answer_plays_stops_playback_at_once(
     browser: Any, server: ParleyWeb
 ) -> None:
-    """Barge-in: in push-to-talk mode, holding the talk button during an answer silences it
-    immediately and the rest of that answer is not played."""
+    """Barge-in: in push-to-talk mode, pressing talk during an answer silences it at once, and
+    nothing more is played while talk is held."""
     page = _open_ready_page(browser, server)
     page.get_by_label("Push-to-talk").check()
     page.get_by_role("button", name="Start conversation").click()
@@ -134,16 +146,37 @@ def test_pressing_talk_while_the_answer_plays_stops_playback_at_once(
             document.getElementById('talk-button')
                 .dispatchEvent(new PointerEvent('pointerdown', {bubbles: true}));
             window.playedAtBargeIn = window.parleyStats.playedSamples;
+            window.reportsAtBargeIn = window.parleyStats.playerReports;
             return true;
         }"""
     )
     assert _stat(page, "bargeIns") == 1
     assert _stat(page, "playing") is False
-    # The playback worklet confirms it is silent and stays silent while more answer arrives.
+    # The playback worklet reports itself empty and silent right after the press ...
+    page.wait_for_function(
+        """() => window.parleyStats.playerReports > window.reportsAtBargeIn + 2
+                 && window.parleyStats.buffered === 0 && !window.parleyStats.playing"""
+    )
+    # ... and while talk is held, answers arriving are not played (push-to-talk is half-duplex).
+    page.get_by_label("Type a message").fill("run: echo while-talking")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_selector(".utterance.assistant:has-text('while-talking')")
     page.wait_for_function("() => window.parleyStats.droppedAfterBargeIn > 0")
     played = _stat(page, "playedSamples")
     assert played - page.evaluate("() => window.playedAtBargeIn") < 24000 * 0.2
     assert _stat(page, "playing") is False
+    page.context.close()
+
+
+def test_the_token_leaves_the_address_bar_and_a_reload_still_works(
+    browser: Any, server: ParleyWeb
+) -> None:
+    """The token is not left in the address bar (or history), yet reloading the tab reconnects."""
+    page = _open_ready_page(browser, server)
+    assert "token" not in page.url
+    page.reload()
+    page.wait_for_function("() => window.parleyStats && window.parleyStats.connected")
+    assert page.evaluate("() => window.parleyStats.errors") == []
     page.context.close()
 
 
@@ -203,3 +236,28 @@ def test_a_page_from_another_origin_cannot_connect(browser: Any, server: ParleyW
         page.context.close()
     finally:
         other.shutdown()
+
+
+def test_a_refused_microphone_is_reported_not_ignored(playwright: Any, server: ParleyWeb) -> None:
+    """When the browser refuses the microphone, the page says so and how to go on."""
+    with launch_chromium(playwright, microphone_allowed=False) as refusing:
+        page = _open_ready_page(refusing, server)
+        page.get_by_role("button", name="Start conversation").click()
+        page.wait_for_selector("#status[data-state='error']:has-text('No microphone')")
+        assert "permission was denied" in page.inner_text("#banner")
+        assert page.get_by_role("button", name="Start conversation").is_enabled()
+        page.context.close()
+
+
+def test_losing_parley_shows_reconnecting(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """When `parley web` goes away the page says it lost the connection and is reconnecting."""
+    home = tmp_path_factory.mktemp("web-lost-home")
+    with parley_web(home, home / "codex", ["web", "--simulate", "--no-browser"]) as doomed:
+        page = _open_ready_page(browser, doomed)
+        doomed.stop()
+        page.wait_for_selector("#status[data-state='reconnecting']")
+        assert "connection to Parley was lost" in page.inner_text("#banner")
+        assert page.get_by_role("button", name="Start conversation").is_disabled()
+        page.context.close()

@@ -25,6 +25,7 @@ from parley.agent.approval import (
     plan_exec,
 )
 from parley.agent.notifier import TurnNotifier
+from parley.agent.tools.base import CallOutcome, SessionGrants
 from parley.config.shell_environment import ShellEnvironmentPolicy
 from parley.tools.sandbox import SandboxMode, SandboxPolicy, check
 from parley.tools.shell import (
@@ -59,19 +60,6 @@ class ApprovalChannel(Protocol):
     turn_id: str
 
     async def request_client(self, method: str, params: dict[str, Any]) -> dict[str, Any]: ...
-
-
-@dataclass
-class SessionApprovals:
-    """Commands the user approved "for this session" (kept per thread by the thread layer)."""
-
-    commands: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class CallOutcome:
-    output: str  # the function_call_output text for the model
-    cancel_turn: bool = False  # the user answered `cancel`: end the turn as interrupted
 
 
 @dataclass
@@ -113,7 +101,7 @@ class CommandCallRunner:
         cwd: Path,
         sandbox: SandboxPolicy,
         approval_policy: ApprovalPolicy,
-        approvals: SessionApprovals,
+        approvals: SessionGrants,
         environment: ShellEnvironmentPolicy | None = None,
         codex_home: Path | None = None,
         snapshot: ShellSnapshotSlot | None = None,
@@ -121,7 +109,7 @@ class CommandCallRunner:
         self._channel = channel
         self._notifier = notifier
         self._cwd = cwd
-        self._sandbox = sandbox
+        self.sandbox = sandbox
         self._policy = approval_policy
         self._approvals = approvals
         self._environment = environment or ShellEnvironmentPolicy()
@@ -159,7 +147,7 @@ class CommandCallRunner:
 
         plan = plan_exec(
             self._policy,
-            confined=self._sandbox.confined,
+            confined=self.sandbox.confined,
             command=call.command,
             escalation_requested=call.escalation_requested,
             justification=call.justification,
@@ -227,7 +215,7 @@ class CommandCallRunner:
             return await run_command(
                 launch_argv,
                 cwd=cwd,
-                policy=self._sandbox if sandboxed else UNCONFINED,
+                policy=self.sandbox if sandboxed else UNCONFINED,
                 timeout_s=call.timeout_s,
                 on_output=on_output,
                 env=environment,

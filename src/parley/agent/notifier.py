@@ -24,6 +24,7 @@ DELTA_KEYS: dict[str, tuple[str, ...]] = {
     "item/agentMessage/delta": (),
     "item/reasoning/summaryTextDelta": ("summaryIndex",),
     "item/reasoning/textDelta": ("contentIndex",),
+    "item/plan/delta": (),
 }
 
 

@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import mimetypes
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +71,11 @@ def permissions_text(settings: TurnSettings, writable_roots: tuple[Path, ...] = 
 
 
 def developer_message(
-    settings: TurnSettings, writable_roots: tuple[Path, ...] = ()
+    settings: TurnSettings,
+    writable_roots: tuple[Path, ...] = (),
+    extra: Sequence[str] = (),
 ) -> dict[str, Any]:
-    parts = [permissions_text(settings, writable_roots), *settings.developer_context]
+    parts = [permissions_text(settings, writable_roots), *settings.developer_context, *extra]
     return {
         "type": "message",
         "role": "developer",
@@ -121,7 +124,8 @@ def environment_message(cwd: Path, shell: str, today: dt.date | None = None) -> 
 MAX_LOCAL_IMAGE_BYTES = 20 * 1024 * 1024
 
 
-def _local_image(path_text: str, cwd: Path) -> dict[str, Any]:
+def local_image_part(path_text: str, cwd: Path) -> dict[str, Any]:
+    """A local image as an `input_image` content part (or an `input_text` saying why not)."""
     path = Path(path_text).expanduser()
     if not path.is_absolute():
         path = cwd / path
@@ -152,7 +156,7 @@ def user_content(user_input: list[dict[str, Any]], cwd: Path) -> list[dict[str, 
         elif kind == "image":
             content.append({"type": "input_image", "image_url": str(part.get("url", ""))})
         elif kind == "localImage":
-            content.append(_local_image(str(part.get("path", "")), cwd))
+            content.append(local_image_part(str(part.get("path", "")), cwd))
         elif kind == "skill":
             name, path = part.get("name", ""), part.get("path", "")
             content.append({"type": "input_text", "text": f'<skill name="{name}" path="{path}"/>'})

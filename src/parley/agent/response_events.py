@@ -21,7 +21,8 @@ _PHASES = ("commentary", "final_answer")
 class FunctionCall:
     call_id: str
     name: str
-    arguments: str
+    arguments: str  # JSON text; for a custom (freeform) call, its raw input
+    custom: bool = False
 
 
 @dataclass
@@ -205,6 +206,23 @@ class ResponseTranslator:
                     "type": "function_call",
                     "name": call.name,
                     "arguments": call.arguments,
+                    "call_id": call.call_id,
+                }
+            )
+        if kind == "custom_tool_call":
+            call_id = str(item.get("call_id") or item.get("id") or f"call-{uuid.uuid4()}")
+            call = FunctionCall(
+                call_id=call_id,
+                name=str(item.get("name", "")),
+                arguments=str(item.get("input") or ""),
+                custom=True,
+            )
+            self._outcome.function_calls.append(call)
+            self._outcome.history_items.append(
+                {
+                    "type": "custom_tool_call",
+                    "name": call.name,
+                    "input": call.arguments,
                     "call_id": call.call_id,
                 }
             )

@@ -144,6 +144,8 @@ class ResponsesClient:
         self._headers = dict(headers)
         self._sleep = sleep
         self._http: httpx.AsyncClient | None = None
+        # The model the provider says served the latest response (`OpenAI-Model` header).
+        self.served_model: str | None = None
 
     async def __aenter__(self) -> ResponsesClient:
         self._http = httpx.AsyncClient(
@@ -165,6 +167,10 @@ class ResponsesClient:
             await self._http.aclose()
             self._http = None
 
+    def set_header(self, name: str, value: str) -> None:
+        """Change a header for the following requests (e.g. turn metadata a steer updated)."""
+        self._headers[name] = value
+
     def redact(self, text: str) -> str:
         if self._api_key and len(self._api_key) >= 4:
             text = text.replace(self._api_key, "[REDACTED]")
@@ -175,6 +181,7 @@ class ResponsesClient:
 
     def _request_headers(self) -> dict[str, str]:
         headers = {
+            **dict(self._provider.headers),
             **self._headers,
             "Accept": "text/event-stream",
             "Content-Type": "application/json",
@@ -193,7 +200,11 @@ class ResponsesClient:
         attempt = 0
         while True:
             request = self._http.build_request(
-                "POST", url, content=payload, headers=self._request_headers()
+                "POST",
+                url,
+                content=payload,
+                headers=self._request_headers(),
+                params=dict(self._provider.query_params) or None,
             )
             try:
                 response = await self._http.send(request, stream=True)
@@ -219,6 +230,11 @@ class ResponsesClient:
                         await self._sleep(delay if delay is not None else self.backoff(attempt))
                         continue
                     raise self._status_error(status, body_bytes, retried=attempt > 0)
+                self.served_model = (
+                    response.headers.get("openai-model")
+                    or response.headers.get("x-openai-model")
+                    or None
+                )
                 async with contextlib.aclosing(self._events(response)) as events:
                     async for event in events:
                         yield event

@@ -15,10 +15,11 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from parley.config import ConfigError, load_config, resolve_codex_home
+from parley.config import Config, ConfigError, load_config, resolve_codex_home
 from parley.rpc.ws_auth import WsAuthArgs, WsAuthConfigError, WsAuthPolicy, policy_from_args
 from parley.server.session import AppServer
 
@@ -29,15 +30,33 @@ def run_app_server(
     listen: str, globals_: dict[str, list[str]], ws_auth: WsAuthArgs | None = None
 ) -> int:
     try:
+        codex_home = resolve_codex_home()
+    except ConfigError as exc:
+        print(f"parley: {exc}", file=sys.stderr)
+        return 2
+    options = {
+        "overrides": globals_["config"],
+        "enable": globals_["enable"],
+        "disable": globals_["disable"],
+    }
+    config_error: ConfigError | None = None
+    try:
         config = load_config(
-            resolve_codex_home(),
-            overrides=globals_["config"],
-            enable=globals_["enable"],
-            disable=globals_["disable"],
+            codex_home,
+            overrides=options["overrides"],
+            enable=options["enable"],
+            disable=options["disable"],
+            cwd=Path.cwd(),
         )
     except ConfigError as exc:
-        print(f"parley: invalid configuration: {exc}", file=sys.stderr)
-        return 2
+        # As the reference: keep serving on the defaults, tell each client (configWarning)
+        # and fail the requests that need the configuration with this reason.
+        print(f"parley: invalid configuration; using defaults: {exc}", file=sys.stderr)
+        config, config_error = Config(codex_home=codex_home), exc
+
+    def make_server() -> AppServer:
+        return AppServer(config, config_error=config_error, **options)
+
     try:
         policy = policy_from_args(ws_auth or WsAuthArgs())
     except WsAuthConfigError as exc:
@@ -50,7 +69,7 @@ def run_app_server(
         if policy.mode is not None:
             print("parley: --ws-auth applies to --listen ws://… only", file=sys.stderr)
             return 2
-        return asyncio.run(_serve_stdio(AppServer(config)))
+        return asyncio.run(_serve_stdio(make_server()))
     if listen.startswith("ws://"):
         parts = urlsplit(listen)
         try:
@@ -60,7 +79,7 @@ def run_app_server(
         if parts.hostname is None or port is None:
             print(f"parley: --listen {listen}: expected ws://HOST:PORT", file=sys.stderr)
             return 2
-        return asyncio.run(_serve_ws(AppServer(config), parts.hostname, port, policy))
+        return asyncio.run(_serve_ws(make_server(), parts.hostname, port, policy))
     print(f"parley: --listen {listen}: expected stdio://, ws://HOST:PORT or off", file=sys.stderr)
     return 2
 
@@ -125,7 +144,9 @@ async def _serve_ws(server: AppServer, host: str, port: int, policy: WsAuthPolic
     from parley.rpc.websocket import listen_websocket
     from parley.rpc.ws_handshake import HandshakeGuard
 
-    def make_session(write):  # type: ignore[no-untyped-def]
+    def make_session(
+        write: Callable[[bytes], None],
+    ) -> tuple[Callable[[bytes], Awaitable[None]], Callable[[], None]]:
         session = server.connect(write)
         return session.receive_line, session.close
 

@@ -47,6 +47,7 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
     # Imported here so that `parley app-server` does not pay for the web client at start-up.
     from parley.cli.voice import simulator_settings
     from parley.client import websocket_token
+    from parley.tools.sandbox import check as sandbox_check
     from parley.web import LocalBackend, RemoteBackend, WebServer
 
     simulator = None
@@ -79,10 +80,21 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
             )
             app_server = AppServer(config)
             backend = LocalBackend(app_server)
-        page = WebServer(backend, thread_id=args.thread)
+        label = None
+        if simulator is not None:
+            label = "offline simulator: type requests (it hears only synthesized speech)"
+        page = WebServer(backend, thread_id=args.thread, label=label)
         await page.start(args.port)
         where = "the offline simulator" if simulator is not None else backend.describe()
         print(f"parley web: talking to {where}", flush=True)
+        if app_server is not None and app_server.config.sandbox_mode != "danger-full-access":
+            problem = sandbox_check()
+            if problem is not None:
+                print(
+                    f"parley web: {problem}; sandboxed commands will fail "
+                    '(-c sandbox_mode="danger-full-access" runs them unconfined)',
+                    flush=True,
+                )
         print(f"parley web: open {page.url}", flush=True)
         print("parley web: Ctrl-C to stop", flush=True)
         if not args.no_browser:

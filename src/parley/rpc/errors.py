@@ -39,8 +39,9 @@ class ClientError(RpcError):
 
 
 class InvalidParams(ClientError):
-    """Params that parse but contradict each other; the reference uses -32602 for these
-    (`command/exec` with both `timeoutMs` and `disableTimeout`, a zero terminal size)."""
+    """Params the reference rejects with -32602: values that contradict each other
+    (`command/exec` with both `timeoutMs` and `disableTimeout`, a zero terminal size) or user
+    input over the size limit."""
 
     code = INVALID_PARAMS
 

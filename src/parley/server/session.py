@@ -9,13 +9,17 @@ are answered in the order they arrive and one slow thread never stalls another.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from parley.agent.turn import ProviderSettings
-from parley.auth import AuthStore
-from parley.config import Config
+from parley.auth import AuthStore, credential_for
+from parley.config import Config, ConfigError, ConfigWarning, ModelProvider, load_config
+from parley.config.turn_options import provider_settings
 from parley.mcp.hub import McpHub
 from parley.mcp.thread_tools import ThreadMcp
 from parley.plugins.featured import FeaturedPlugins
@@ -46,17 +50,77 @@ from parley.tools.sandbox import check as sandbox_problem
 
 log = logging.getLogger(__name__)
 
+# Replaces the client's name as the originator (header and user agent), as in the reference.
+ORIGINATOR_OVERRIDE_ENV = "CODEX_INTERNAL_ORIGINATOR_OVERRIDE"
+
+
+def is_header_value(text: str) -> bool:
+    """Whether `text` can be sent as an HTTP header value (visible ASCII, space, tab)."""
+    return all(ch == "\t" or " " <= ch <= "~" for ch in text)
+
+
+def startup_warnings(server: AppServer) -> list[dict[str, Any]]:
+    """The `configWarning`s a client gets right after its initialize reply."""
+    config = server.config
+    warnings: list[dict[str, Any]] = []
+    error = server.config_error
+    if error is not None:
+        warnings.append(
+            ConfigWarning(
+                "Invalid configuration; using defaults.", error.message, error.path, error.range
+            ).to_wire()
+        )
+    warnings.extend(warning.to_wire() for warning in config.warnings)
+    disabled = config.stack.disabled_projects()
+    if disabled:
+        lines = [
+            "Project config.toml files are disabled in the following folders. Settings in "
+            "those files are ignored."
+        ]
+        for index, layer in enumerate(disabled, start=1):
+            lines.append(f"    {index}. {layer.path}")
+            lines.append(f"       {layer.disabled_reason}")
+        warnings.append(ConfigWarning("\n".join(lines) + "\n").to_wire())
+    if config.sandbox_mode != "danger-full-access":
+        problem = sandbox_problem()
+        if problem is not None:
+            warnings.append(
+                ConfigWarning(
+                    f"sandboxed commands will be refused: {problem}",
+                    "Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) or set "
+                    'sandbox_mode = "danger-full-access".',
+                ).to_wire()
+            )
+    return warnings
+
 
 class AppServer:
-    def __init__(self, config: Config) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        overrides: Sequence[str] = (),
+        enable: Sequence[str] = (),
+        disable: Sequence[str] = (),
+        config_error: ConfigError | None = None,
+    ) -> None:
+        """`config` is the startup configuration; with `config_error` it is the defaults the
+        server runs on because the files could not be used (requests that need the
+        configuration then fail with that error)."""
         self.config = config
-        self.auth = AuthStore(config.codex_home, config.provider.env_key or "OPENAI_API_KEY")
+        self.config_error = config_error
+        self.overrides = list(overrides)
+        self._enable = list(enable)
+        self._disable = list(disable)
+        # experimentalFeature/enablement/set: below the user's own [features] entries.
+        self.runtime_features: dict[str, bool] = {}
+        self.auth = AuthStore(config.codex_home)
         self.sessions: list[ClientSession] = []
         self.mcp = McpHub(config.codex_home, self.broadcast)
         self.skills = SkillCatalog(config.codex_home, lambda: self.broadcast("skills/changed", {}))
         self.featured_plugins = FeaturedPlugins(config.codex_home)
         self.threads = ThreadRegistry(
-            config, self.provider_settings, lambda: self.auth.api_key, on_loaded=self.equip
+            config, self.provider_settings, lambda: self.credential(), on_loaded=self.equip
         )
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
@@ -69,15 +133,58 @@ class AppServer:
         for session in list(self.sessions):
             session.notify(method, params)
 
-    def provider_settings(self) -> ProviderSettings:
-        p = self.config.provider
-        return ProviderSettings(
-            base_url=p.base_url,
-            request_max_retries=p.request_max_retries,
-            stream_max_retries=p.stream_max_retries,
-            name=p.name,
-            stream_idle_timeout_s=p.stream_idle_timeout_ms / 1000,
+    # ---- configuration -----------------------------------------------------------------
+    def load_config(
+        self, *, cwd: Path | None = None, request: Mapping[str, Any] | None = None
+    ) -> Config:
+        """The configuration as the files say now (raises `ConfigError`)."""
+        config = load_config(
+            self.config.codex_home,
+            overrides=self.overrides,
+            enable=self._enable,
+            disable=self._disable,
+            cwd=cwd,
+            request=request,
         )
+        return self.with_runtime_features(config)
+
+    def with_runtime_features(self, config: Config) -> Config:
+        features = set(config.features)
+        for name, enabled in self.runtime_features.items():
+            if name in config.feature_table:
+                continue  # the user's own [features] entry wins
+            if enabled:
+                features.add(name)
+            else:
+                features.discard(name)
+        return dataclasses.replace(config, features=frozenset(features))
+
+    def thread_config(self, cwd: Path, request: Mapping[str, Any]) -> Config:
+        """A thread's configuration, or a client error saying why there is none."""
+        try:
+            return self.load_config(cwd=cwd, request=request)
+        except ConfigError as exc:
+            raise ClientError(f"failed to load configuration: {exc.message}") from None
+
+    def reload_config(self) -> None:
+        """Pick up edited files for what is not per-thread (e.g. after `config/value/write`)."""
+        try:
+            self.config = self.load_config(cwd=self.config.cwd)
+            self.config_error = None
+        except ConfigError as exc:
+            self.config_error = exc
+
+    def require_config(self) -> Config:
+        if self.config_error is not None:
+            raise ClientError(f"failed to load configuration: {self.config_error.message}")
+        return self.config
+
+    def credential(self, provider: ModelProvider | None = None) -> str | None:
+        """The key `provider` (default: the configured one) is sent, and only its own."""
+        return credential_for(provider or self.config.provider, self.auth)
+
+    def provider_settings(self, config: Config | None = None) -> ProviderSettings:
+        return provider_settings(config or self.config)
 
     def thread(self, raw_id: str) -> ThreadRuntime:
         """A loaded thread by its client-supplied id (`thread not found` otherwise)."""
@@ -129,11 +236,13 @@ class ClientSession:
     # ---- identity used by threads ------------------------------------------------------
     @property
     def client_name(self) -> str:
-        return self.rpc.client.name
+        """The originator Parley presents upstream: the environment's override, else the
+        client's name."""
+        return os.environ.get(ORIGINATOR_OVERRIDE_ENV) or self.rpc.client.name
 
     @property
     def user_agent(self) -> str:
-        return user_agent(self.rpc.client.name, self.rpc.client.version)
+        return user_agent(self.client_name, self.rpc.client.version)
 
     # ---- output ------------------------------------------------------------------------
     def notify(self, method: str, params: dict[str, Any]) -> None:
@@ -282,10 +391,10 @@ class ClientSession:
         for thread in self.server.threads:
             was_subscribed = self in thread.subscribers
             thread.unsubscribe(self)
-            if not thread.subscribers and thread.realtime is not None:
-                conversation = thread.realtime
-                thread.realtime = None
-                spawn(conversation.close_silently())
+            if not thread.subscribers:
+                conversation = thread.detach_realtime()
+                if conversation is not None:
+                    spawn(conversation.close_silently())
             if was_subscribed and not thread.subscribers and thread.is_idle:
                 # Its last client went away and nothing runs on it: unload it, as the
                 # reference does (thread/resume loads it again).
@@ -298,6 +407,10 @@ class ClientSession:
         params = parse_params(m.InitializeParams, request.params)
         caps = params.capabilities
         info = params.client_info
+        if not os.environ.get(ORIGINATOR_OVERRIDE_ENV) and not is_header_value(info.name):
+            raise ClientError(
+                f"Invalid clientInfo.name: '{info.name}'. Must be a valid HTTP header value."
+            )
         client = ClientInfo(name=info.name, title=info.title, version=info.version)
         self.rpc.accept_initialize(
             client,
@@ -313,17 +426,5 @@ class ClientSession:
         }
 
     def _send_startup_warnings(self) -> None:
-        config = self.server.config
-        for warning in config.warnings:
-            self.notify("configWarning", {"summary": warning, "details": None})
-        if config.sandbox_mode != "danger-full-access":
-            problem = sandbox_problem()
-            if problem is not None:
-                self.notify(
-                    "configWarning",
-                    {
-                        "summary": f"sandboxed commands will be refused: {problem}",
-                        "details": "Install bubblewrap (Debian/Ubuntu: apt-get install "
-                        'bubblewrap) or set sandbox_mode = "danger-full-access".',
-                    },
-                )
+        for warning in startup_warnings(self.server):
+            self.notify("configWarning", warning)

@@ -241,6 +241,7 @@ class RunningCommand:
         self._timed_out = False
         self._buffers: dict[OutputStream, bytearray] = {s: bytearray() for s in OutputStream}
         self._readers: list[asyncio.Task[None]] = []
+        self._launch: ConfinedLaunch | None = None
 
     async def start(self) -> None:
         """Starts the process; ClientError/InternalError say why it could not start."""
@@ -260,6 +261,7 @@ class RunningCommand:
             except SeccompUnavailableError as exc:
                 raise InternalError(f"exec failed: {exc}") from None
             argv = launch.argv
+            self._launch = launch
         await asyncio.to_thread(REAPER.prepare)
         marker = REAPER.marker()
         env = {**spec.env, MARKER_VARIABLE: marker}
@@ -441,6 +443,8 @@ class RunningCommand:
             self.terminate()
         for reader in self._readers:
             reader.cancel()
+        if self._launch is not None:
+            self._launch.finished()  # mount points bwrap left in the workspace
         if self._master is not None:
             with contextlib.suppress(OSError):
                 os.close(self._master)

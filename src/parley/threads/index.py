@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 INDEX_FILE = "parley_thread_index.sqlite"
 SCHEMA_VERSION = 2
+# How long to wait for another Parley process that is updating the same index.
+LOCK_TIMEOUT_S = 2.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -128,18 +130,13 @@ class ThreadIndex:
         self._known: dict[str, tuple[int, int, int]] | None = None
 
     @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
+    def _db(self, *, in_memory: bool = False) -> Iterator[sqlite3.Connection]:
         # A connection per use: nothing is held open while the server is idle.
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            db = sqlite3.connect(self.path)
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-        except sqlite3.DatabaseError:
-            log.warning("thread index %s is unreadable; rebuilding it", self.path)
-            with contextlib.suppress(OSError):
-                self.path.unlink()
-            db = sqlite3.connect(self.path)
-            version = 0
+        if in_memory:
+            self._known = None
+            db, version, kept = sqlite3.connect(":memory:"), 0, False
+        else:
+            db, version, kept = self._open()
         try:
             if version != SCHEMA_VERSION:
                 self._known = None
@@ -154,6 +151,52 @@ class ThreadIndex:
             raise
         finally:
             db.close()
+            if not kept:
+                self._known = None  # what was learnt went into a throwaway database
+
+    def _open(self) -> tuple[sqlite3.Connection, int, bool]:
+        """The index database and its schema version. A file that is not a database is
+        rebuilt; one another process holds locked too long is worked around with a throwaway
+        in-memory index (built from the files, so the answer is the same, only slower)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S)
+            return db, int(db.execute("PRAGMA user_version").fetchone()[0]), True
+        except sqlite3.OperationalError as exc:
+            log.warning("thread index %s is unavailable (%s); listing without it", self.path, exc)
+        except sqlite3.DatabaseError:
+            log.warning("thread index %s is unreadable; rebuilding it", self.path)
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            with contextlib.suppress(sqlite3.Error):
+                return sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S), 0, True
+        except OSError as exc:
+            log.warning(
+                "thread index %s cannot be created (%s); listing without it", self.path, exc
+            )
+        self._known = None
+        return sqlite3.connect(":memory:"), 0, False
+
+    def _select(
+        self,
+        query: str,
+        args: list[object],
+        limit: int,
+        accept: Callable[[ThreadSummary], bool],
+        *,
+        in_memory: bool,
+    ) -> tuple[list[ThreadSummary], bool]:
+        out: list[ThreadSummary] = []
+        with self._db(in_memory=in_memory) as db:
+            self._refresh(db)
+            for row in db.execute(query, args):
+                summary = _decode_summary(row)
+                if not accept(summary):
+                    continue
+                if len(out) == limit:
+                    return out, True
+                out.append(summary)
+        return out, False
 
     def refresh(self) -> None:
         """Bring the index up to date with the files (re-reading only new or changed ones)."""
@@ -220,18 +263,11 @@ class ThreadIndex:
             query += f" AND ({column} < ? OR ({column} = ? AND id < ?))"
             args += [cursor.ts, cursor.ts, cursor.id]
         query += f" ORDER BY {column} DESC, id DESC"
-        out: list[ThreadSummary] = []
-        more = False
-        with self._db() as db:
-            self._refresh(db)
-            for row in db.execute(query, args):
-                summary = _decode_summary(row)
-                if not accept(summary):
-                    continue
-                if len(out) == limit:
-                    more = True
-                    break
-                out.append(summary)
+        try:
+            out, more = self._select(query, args, limit, accept, in_memory=False)
+        except sqlite3.OperationalError as exc:  # locked by another process mid-way
+            log.warning("thread index %s is busy (%s); listing without it", self.path, exc)
+            out, more = self._select(query, args, limit, accept, in_memory=True)
         if not more or not out:
             return out, None
         last = out[-1]

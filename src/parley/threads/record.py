@@ -104,6 +104,8 @@ class ThreadRecord:
             self.builder.handle(line)
             if line.type == "response_item":
                 self.history.append(line.payload)
+            elif line.type == "compacted":  # the history restarts, as a reload would rebuild it
+                self.history = rollout.model_history(self._lines)
         if self._writer is None:
             return
         try:

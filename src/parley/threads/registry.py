@@ -29,6 +29,8 @@ from parley.threads.store import (
     ThreadStore,
     ThreadSummary,
     is_interactive,
+    mtime_of,
+    parse_file_name,
     source_kind_matches,
     summarize,
 )
@@ -115,6 +117,7 @@ class ThreadRegistry:
         extended: bool = False,
         forked_from: str | None = None,
         history: list[rollout.RolloutLine] | None = None,
+        originator: str = ORIGINATOR,
     ) -> ThreadRuntime:
         """A new thread; its rollout file appears with its first turn (or at once for a fork,
         which starts with the history it copies)."""
@@ -134,7 +137,7 @@ class ThreadRegistry:
             id=thread_id,
             timestamp=rollout.format_timestamp(started),
             cwd=str(settings.cwd),
-            originator=ORIGINATOR,
+            originator=originator or ORIGINATOR,
             cli_version=PROTOCOL_VERSION,
             source="vscode",
             model_provider=settings.model_provider,
@@ -241,6 +244,134 @@ class ThreadRegistry:
             developer_instructions=ctx.get("developer_instructions"),
         )
 
+    # ---- resuming, forking, reading ----------------------------------------------------
+    def _running(self, raw_id: str | None) -> ThreadRuntime | None:
+        try:
+            thread = self.get(raw_id) if raw_id else None
+        except ClientError:
+            return None  # a path may stand in for an unparsable id
+        return thread if thread is not None and thread.is_running else None
+
+    def resume(self, raw_id: str | None, path: Path | None) -> ThreadRuntime:
+        """The thread to resume (loading it from its rollout if needed). A running thread is
+        rejoined as it is, unless the path given is not its file; a thread whose rollout does
+        not exist yet cannot be resumed."""
+        running = self._running(raw_id)
+        if running is not None and path is not None and running.path != path:
+            raise ClientError(
+                f"cannot resume running thread {running.id} with mismatched path: "
+                f"requested `{path}`, active `{running.path}`"
+            )
+        if path is None and raw_id is not None:
+            loaded = self.get(raw_id)
+            if loaded is not None and not loaded.record.materialized:
+                raise ThreadNotFound(f"no rollout found for thread id {loaded.id}")
+        return self.load(raw_id if path is None else None, path=path)
+
+    def resume_from_history(
+        self, raw_id: str | None, items: list[dict[str, Any]], settings: ThreadSettings
+    ) -> ThreadRuntime:
+        """A new thread continuing from the given Responses items (refused while the thread
+        named is running)."""
+        running = self._running(raw_id)
+        if running is not None:
+            raise ClientError(f"cannot resume thread {running.id} with history while it is running")
+        lines = [rollout.response_item_line(item) for item in items]
+        for item in items:
+            if item.get("type") == "message" and item.get("role") == "user":
+                text = "".join(str(p.get("text", "")) for p in item.get("content") or [])
+                lines.append(
+                    rollout.event_line(
+                        "user_message", message=text, local_images=[], text_elements=[]
+                    )
+                )
+                break
+        return self.create(settings, history=lines)
+
+    def fork(
+        self,
+        raw_id: str | None,
+        path: Path | None,
+        settings_for: Callable[[ThreadSettings], ThreadSettings],
+        *,
+        ephemeral: bool,
+        extended: bool,
+        originator: str = ORIGINATOR,
+    ) -> ThreadRuntime:
+        """A new thread with a stored thread's history; `settings_for` turns the source's
+        settings into the fork's."""
+        if path is None:
+            if raw_id is None:
+                raise ClientError("Invalid request: either `threadId` or `path` is required")
+            path = self.find_rollout(raw_id)
+        stored = self.read_stored(path)
+        source = self.get(stored.meta.id)
+        base = source.settings if source is not None else self.settings_of(stored)
+        history = [line for line in stored.lines if line.type != "session_meta"]
+        if not ephemeral and rollout.ends_mid_turn(history):
+            # As the reference: a fork of a thread caught mid-turn records it as interrupted.
+            history += rollout.interrupted_boundary()
+        return self.create(
+            settings_for(base),
+            ephemeral=ephemeral,
+            extended=extended,
+            forked_from=stored.meta.id,
+            history=history,
+            originator=originator,
+        )
+
+    def read(self, raw_id: str, include_turns: bool) -> dict[str, Any]:
+        """The wire thread, loaded or stored (a stored one is not loaded by reading it)."""
+        thread = self.get(raw_id)
+        if thread is not None:
+            if include_turns and not thread.record.materialized:
+                raise ClientError(
+                    f"thread {thread.id} is not materialized yet; "
+                    "includeTurns is unavailable before first user message"
+                )
+            return thread.wire(include_turns=include_turns)
+        path = self.find_rollout(raw_id)
+        stored = self.read_stored(path)
+        wire = self._stored_wire(stored)
+        if include_turns:
+            wire["turns"] = rollout.build_turns(stored.lines)
+        return wire
+
+    def _stored_wire(self, stored: LoadedRollout) -> dict[str, Any]:
+        path = stored.path
+        summary = summarize(path, self.store.is_archived(path))
+        if summary is None:  # no user message yet: not listable, still readable
+            parsed = parse_file_name(path.name)
+            summary = ThreadSummary(
+                id=stored.meta.id,
+                path=path,
+                created_at=parsed[0] if parsed else mtime_of(path),
+                updated_at=mtime_of(path),
+                meta=stored.meta,
+                preview=stored.preview,
+                archived=self.store.is_archived(path),
+            )
+        return summary.wire(self.store.name_of(stored.meta.id), {"type": "notLoaded"})
+
+    def rollback(self, raw_id: str, num_turns: int) -> ThreadRuntime:
+        if num_turns < 1:
+            raise ClientError("Invalid request: `numTurns` must be >= 1")
+        thread = self.load(raw_id)
+        if thread.is_running:
+            raise ClientError(f"cannot roll back thread {thread.id} while a turn is running")
+        thread.record.rollback(num_turns)
+        return thread
+
+    def loaded_page(self, cursor: str | None, limit: int | None) -> tuple[list[str], str | None]:
+        """Loaded thread ids in order, after `cursor` (the last id of the previous page)."""
+        ids = sorted(self._threads)
+        if cursor is not None:
+            ids = [i for i in ids if i > cursor]
+        if limit is not None and limit > 0 and len(ids) > limit:
+            page = ids[:limit]
+            return page, page[-1]
+        return ids, None
+
     # ---- listing -----------------------------------------------------------------------
     def list(self, query: ListQuery) -> tuple[list[dict[str, Any]], str | None]:
         try:
@@ -316,8 +447,8 @@ class ThreadRegistry:
             thread.record.moved_to(target)
         return thread_id
 
-    def unarchive(self, raw_id: str) -> Path:
-        """Move an archived thread's rollout back under sessions/; returns its new path."""
+    def unarchive(self, raw_id: str) -> dict[str, Any]:
+        """Move an archived thread's rollout back under sessions/; returns the wire thread."""
         thread_id = parse_id(raw_id)
         path = self.store.find_archived(thread_id)
         if path is None:
@@ -326,7 +457,8 @@ class ThreadRegistry:
         thread = self._threads.get(thread_id)
         if thread is not None:
             thread.record.moved_to(target)
-        return target
+            return thread.wire()
+        return self._stored_wire(self.read_stored(target))
 
     def update_git(self, raw_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         """Patch a thread's Git metadata (`None` clears a field); returns the wire thread."""
@@ -345,10 +477,7 @@ class ThreadRegistry:
         stored = self.read_stored(path)
         record = ThreadRecord(path, materialized=True, lines=stored.lines)
         record.set_git(patched(stored.git))
-        summary = summarize(path, self.store.is_archived(path))
-        if summary is None:
-            raise ThreadNotFound(f"no rollout found for thread id {stored.meta.id}")
-        return summary.wire(self.store.name_of(summary.id), {"type": "notLoaded"})
+        return self._stored_wire(self.read_stored(path))
 
     # ---- closing -----------------------------------------------------------------------
     async def close(self, thread: ThreadRuntime) -> None:

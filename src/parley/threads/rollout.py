@@ -404,7 +404,7 @@ def events_for_item(item: dict[str, Any], turn_id: str, *, extended: bool) -> li
                 command=["bash", "-lc", command],
                 cwd=str(item.get("cwd", "")),
                 parsed_cmd=[],
-                source="agent",
+                source=_EXEC_SOURCE_TO_ROLLOUT.get(str(item.get("source")), "agent"),
                 stdout=output,
                 stderr="",
                 aggregated_output=output,
@@ -415,6 +415,16 @@ def events_for_item(item: dict[str, Any], turn_id: str, *, extended: bool) -> li
             )
         ]
     return []
+
+
+# Command sources: wire (camelCase) <-> rollout (snake_case) names.
+_EXEC_SOURCE_TO_ROLLOUT = {
+    "agent": "agent",
+    "userShell": "user_shell",
+    "unifiedExecStartup": "unified_exec_startup",
+    "unifiedExecInteraction": "unified_exec_interaction",
+}
+_EXEC_SOURCE_FROM_ROLLOUT = {v: k for k, v in _EXEC_SOURCE_TO_ROLLOUT.items()}
 
 
 TURN_ABORTED_MARKER = (
@@ -489,7 +499,13 @@ class RolloutWriter:
     def _write(self, lines: list[RolloutLine]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = b"".join(line.encode() + b"\n" for line in lines)
-        with self.path.open("ab") as file:
+        with self.path.open("ab+") as file:
+            if file.tell() > 0:
+                file.seek(-1, os.SEEK_END)
+                if file.read(1) != b"\n":
+                    # A torn last line (a crash mid-write): end it, so it stays one bad line
+                    # that readers skip instead of swallowing the line written now.
+                    data = b"\n" + data
             file.write(data)
 
     def moved_to(self, path: Path) -> None:
@@ -735,13 +751,13 @@ class HistoryBuilder:
             nanos = _int_or_none(duration.get("nanos")) or 0
             duration_ms = secs * 1000 + nanos // 1_000_000
         status = payload.get("status", "completed")
-        item = {
+        item: dict[str, Any] = {
             "type": "commandExecution",
             "id": str(payload.get("call_id", "")),
             "command": text,
             "cwd": str(payload.get("cwd", "")),
             "processId": payload.get("process_id"),
-            "source": payload.get("source", "agent"),
+            "source": _EXEC_SOURCE_FROM_ROLLOUT.get(str(payload.get("source")), "agent"),
             "status": status if status in ("completed", "failed", "declined") else "completed",
             "commandActions": [],
             "aggregatedOutput": payload.get("aggregated_output") or None,

@@ -210,17 +210,6 @@ class ThreadStore:
         return self.root / local.strftime("%Y/%m/%d") / f"rollout-{stamp}-{thread_id}.jsonl"
 
     # -- finding --
-    def rollout_files(self, archived: bool) -> Iterator[Path]:
-        """Every rollout file (sessions/ is three date levels deep, archived_sessions/ flat)."""
-        root = self.archived_root if archived else self.root
-        if archived:
-            yield from _files_in(root)
-            return
-        for year in _dirs_in(root):
-            for month in _dirs_in(year):
-                for day in _dirs_in(month):
-                    yield from _files_in(day)
-
     def rollout_stats(self, archived: bool) -> Iterator[tuple[str, os.stat_result]]:
         """(path, stat) of every rollout file, as plain strings, unsorted: the listing index's
         cheap freshness check over thousands of files."""
@@ -233,18 +222,10 @@ class ThreadStore:
         return self.find_live(thread_id) or self.find_archived(thread_id)
 
     def find_live(self, thread_id: str) -> Path | None:
-        suffix = f"-{thread_id.lower()}.jsonl"
-        for path in self.rollout_files(archived=False):
-            if path.name.lower().endswith(suffix):
-                return path
-        return None
+        return _find(str(self.root), 3, f"-{thread_id.lower()}.jsonl")
 
     def find_archived(self, thread_id: str) -> Path | None:
-        suffix = f"-{thread_id.lower()}.jsonl"
-        for path in self.rollout_files(archived=True):
-            if path.name.lower().endswith(suffix):
-                return path
-        return None
+        return _find(str(self.archived_root), 0, f"-{thread_id.lower()}.jsonl")
 
     def is_archived(self, path: Path) -> bool:
         return path.parent == self.archived_root
@@ -303,6 +284,24 @@ class ThreadStore:
         return self.names().get(thread_id)
 
 
+def _find(directory: str, depth: int, suffix: str) -> Path | None:
+    """The rollout whose name ends with `suffix`, newest folders first, by name only."""
+    try:
+        with os.scandir(directory) as entries:
+            found = sorted(entries, key=lambda e: e.name, reverse=True)
+    except OSError:
+        return None
+    for entry in found:
+        if depth > 0:
+            if entry.is_dir(follow_symlinks=False):
+                hit = _find(entry.path, depth - 1, suffix)
+                if hit is not None:
+                    return hit
+        elif entry.name.startswith("rollout-") and entry.name.lower().endswith(suffix):
+            return Path(entry.path)
+    return None
+
+
 def _scan(directory: str, depth: int) -> Iterator[tuple[str, os.stat_result]]:
     try:
         with os.scandir(directory) as entries:
@@ -318,28 +317,3 @@ def _scan(directory: str, depth: int) -> Iterator[tuple[str, os.stat_result]]:
                 yield entry.path, entry.stat()
             except OSError:
                 continue
-
-
-def _dirs_in(path: Path) -> list[Path]:
-    try:
-        with os.scandir(path) as entries:
-            return sorted(
-                (Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)), reverse=True
-            )
-    except OSError:
-        return []
-
-
-def _files_in(path: Path) -> list[Path]:
-    try:
-        with os.scandir(path) as entries:
-            return sorted(
-                (
-                    Path(e.path)
-                    for e in entries
-                    if e.name.startswith("rollout-") and e.name.endswith(".jsonl")
-                ),
-                reverse=True,
-            )
-    except OSError:
-        return []

@@ -40,11 +40,28 @@ class ProcStat:
     start_time: int
 
 
-def read_stat(pid: int) -> ProcStat | None:
+def _read(pid: int, name: str) -> bytes | None:
+    # Plain os calls: a command's end scans every process, so this is on the tool-call path.
     try:
-        raw = (PROC / str(pid) / "stat").read_text()
+        fd = os.open(f"/proc/{pid}/{name}", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def read_stat(pid: int) -> ProcStat | None:
+    data = _read(pid, "stat")
+    if data is None:
+        return None
+    raw = data.decode("utf-8", "replace")
     # The command name (field 2) may contain spaces and parentheses; it ends at the last ')'.
     rest = raw[raw.rfind(")") + 2 :].split()
     try:
@@ -62,9 +79,8 @@ def read_stat(pid: int) -> ProcStat | None:
 
 def environ_contains(pid: int, entry_prefix: bytes) -> bool:
     """Some entry of the process's environment starts with `entry_prefix` (`NAME=value...`)."""
-    try:
-        environ = (PROC / str(pid) / "environ").read_bytes()
-    except OSError:
+    environ = _read(pid, "environ")
+    if environ is None:
         return False
     return environ.startswith(entry_prefix) or b"\0" + entry_prefix in environ
 
@@ -144,7 +160,7 @@ class ProcessTree:
         """The root's process group id still names our group, not a recycled pid's."""
         if self._root_session == os.getsid(0):
             return False  # the command shares the server's session; never signal that group
-        current = {s.pid: s for s in all_processes()}.get(self.root_pid)
+        current = read_stat(self.root_pid)
         return current is None or current.start_time == self._root_start
 
     def kill(self) -> None:

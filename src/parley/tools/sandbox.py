@@ -9,10 +9,10 @@ Modes (the thread's `sandbox_mode`):
 * ``danger-full-access``: no sandbox at all.
 
 Inside a writable root some places stay read-only, as the reference keeps them: a top-level
-``.git`` (directory, or file plus the git directory it points to), ``.codex`` and ``.agents``,
-and Parley's own ``CODEX_HOME`` wherever it is (so a command cannot rewrite ``config.toml`` to
-widen the next session's sandbox). ``$CODEX_HOME/auth.json`` is replaced by an empty file in
-every confined mode, so the credentials are not readable even though ``/`` is.
+``.git`` (directory, or file plus the git directory it points to), ``.codex`` (which the
+cwd may not create either) and ``.agents``, and Parley's own ``CODEX_HOME`` wherever it is
+(so a command cannot rewrite ``config.toml`` to widen the next session's sandbox).
+``$CODEX_HOME/auth.json`` cannot be read in any confined mode, even though ``/`` can.
 
 Running as root does not help a command out: it is mapped into a new user namespace
 (``--unshare-user``) with every capability dropped (``--cap-drop ALL``), so a remount or a
@@ -80,6 +80,8 @@ class SandboxPolicy:
     writable_roots: tuple[Path, ...] = ()
     network_access: bool = False
     codex_home: Path = field(default_factory=default_codex_home)
+    # The turn's cwd in workspace-write: its `.codex` may not be created (see reserved_paths).
+    workspace: Path | None = None
 
     @classmethod
     def for_turn(
@@ -92,7 +94,7 @@ class SandboxPolicy:
         home = codex_home if codex_home is not None else default_codex_home()
         parsed = SandboxMode.parse(mode)
         if parsed is SandboxMode.WORKSPACE_WRITE:
-            return cls(parsed, _workspace_roots(cwd), network_access, home)
+            return cls(parsed, _workspace_roots(cwd), network_access, home, _real(cwd))
         if parsed is SandboxMode.READ_ONLY:
             return cls(parsed, (), False, home)
         return cls(parsed, (), True, home)
@@ -123,6 +125,15 @@ class SandboxPolicy:
             found.append(home)
         unique = {_real(p) for p in found if _real(p) != Path("/")}
         return sorted(unique, key=lambda p: (len(p.parts), str(p)))
+
+    def reserved_paths(self) -> list[Path]:
+        """Protected names missing from the workspace, which a command may not create either:
+        a project `.codex/config.toml` could otherwise widen a later session of a trusted
+        project (the reference protects it before it exists, too)."""
+        if self.workspace is None:
+            return []
+        entry = self.workspace / ".codex"
+        return [] if os.path.lexists(entry) else [entry]
 
     def hidden_files(self) -> list[Path]:
         """Existing credential files replaced by an empty file inside the sandbox."""
@@ -210,6 +221,9 @@ def bwrap_argv(
     mounts += [(path, "--ro-bind") for path in policy.read_only_paths()]
     for path, flag in sorted(mounts, key=lambda m: (len(m[0].parts), m[1] == "--ro-bind")):
         args += [flag, str(path), str(path)]
+    for reserved in policy.reserved_paths():
+        # bwrap creates the mount point (an empty directory, removed after the command).
+        args += ["--tmpfs", str(reserved), "--remount-ro", str(reserved)]
     for hidden in policy.hidden_files():
         args += ["--ro-bind", "/dev/null", str(hidden)]
     if seccomp_fd is not None:
@@ -220,16 +234,24 @@ def bwrap_argv(
 
 @dataclass
 class ConfinedLaunch:
-    """A bwrap argv plus the seccomp descriptor it must inherit; close it once started."""
+    """A bwrap argv plus the seccomp descriptor it must inherit; close it once started, and
+    call `finished` once the command has ended."""
 
     argv: list[str]
     pass_fds: tuple[int, ...]
+    mount_points: tuple[Path, ...] = ()  # empty directories bwrap creates for reserved paths
 
     def close(self) -> None:
         for fd in self.pass_fds:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self.pass_fds = ()
+
+    def finished(self) -> None:
+        """Removes the mount points bwrap left in the workspace (only while still empty)."""
+        for path in self.mount_points:
+            with contextlib.suppress(OSError):
+                path.rmdir()
 
 
 @dataclass(frozen=True)
@@ -248,7 +270,7 @@ def prepare_launch(
     full = bwrap_argv(
         bwrap, policy, argv, cwd, seccomp_fd=fd, user_namespace=support.user_namespace
     )
-    return ConfinedLaunch(full, (fd,))
+    return ConfinedLaunch(full, (fd,), tuple(policy.reserved_paths()))
 
 
 class SandboxUnavailableError(RuntimeError):

@@ -357,6 +357,7 @@ async def run_command(
         with contextlib.suppress(BaseException):
             await reader
         REAPER.finished(proc.pid)
+        launch.finished()
     duration = time.monotonic() - started
     returncode = proc.returncode if proc.returncode is not None else -1
     if timed_out:

@@ -69,9 +69,12 @@ class WebStats:
 class WebServer:
     """Serves the page and bridges its socket to `backend`; `start()` binds, `close()` stops."""
 
-    def __init__(self, backend: Backend, *, thread_id: str | None = None) -> None:
+    def __init__(
+        self, backend: Backend, *, thread_id: str | None = None, label: str | None = None
+    ) -> None:
         self.backend = backend
         self.thread_id = thread_id
+        self.label = label or backend.describe()
         self.token = new_token()
         self.port = 0
         self.stats = WebStats()
@@ -140,7 +143,7 @@ class WebServer:
         refusal = self.policy.check_api(request.headers)
         if refusal:
             return self._refuse(refusal)
-        body: dict[str, Any] = {"thread": self.thread_id, "backend": self.backend.describe()}
+        body: dict[str, Any] = {"thread": self.thread_id, "backend": self.label}
         return web.json_response(body, headers=_SECURITY_HEADERS)
 
     async def _rpc(self, request: web.Request) -> web.StreamResponse:

@@ -83,14 +83,12 @@ async def realtime_start(session: ClientSession, raw: Any) -> Any:
         offer_sdp=transport_dict.get("sdp"),
         voice=voice,
     )
-    previous = thread.realtime
+    conversation = RealtimeConversation(_RealtimePort(thread), settings)
+    previous = thread.attach_realtime(conversation)
     if previous is not None:
         # Replaced silently, as the reference does; its socket closes in the background so
         # this request is answered at once.
-        thread.realtime = None
         spawn(previous.close_silently())
-    conversation = RealtimeConversation(_RealtimePort(thread), settings)
-    thread.attach_realtime(conversation)
     session.after_response(lambda: conversation.start(start))
     return {}
 

@@ -8,30 +8,32 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from parley.config import Config
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
 from parley.rpc.errors import ClientError
-from parley.server.handlers.wire import enum_value
-from parley.threads import rollout
-from parley.threads.registry import ListQuery, ThreadNotFound
+from parley.server.handlers.agent_params import apply_thread_start_agent_params
+from parley.server.handlers.wire import dump, enum_value
+from parley.server.thread_config import request_overrides
+from parley.threads.registry import ListQuery
 from parley.threads.runtime import ThreadRuntime, ThreadSettings
-from parley.threads.store import summarize
 
 if TYPE_CHECKING:
     from parley.server.session import ClientSession
 
 
-def _sandbox_wire(mode: str, network: bool, cwd: Path) -> dict[str, Any]:
+def _sandbox_wire(mode: str, network: bool, cwd: Path, config: Config | None) -> dict[str, Any]:
     if mode == "danger-full-access":
         return {"type": "dangerFullAccess"}
     if mode == "workspace-write":
+        extra = [str(root) for root in config.writable_roots] if config else []
         return {
             "type": "workspaceWrite",
-            "writableRoots": [str(cwd)],
+            "writableRoots": [str(cwd), *[root for root in extra if root != str(cwd)]],
             "readOnlyAccess": {"type": "fullAccess"},
             "networkAccess": network,
-            "excludeTmpdirEnvVar": False,
-            "excludeSlashTmp": False,
+            "excludeTmpdirEnvVar": bool(config and config.exclude_tmpdir_env_var),
+            "excludeSlashTmp": bool(config and config.exclude_slash_tmp),
         }
     return {"type": "readOnly", "access": {"type": "fullAccess"}, "networkAccess": False}
 
@@ -42,12 +44,12 @@ def _thread_response(thread: ThreadRuntime, include_turns: bool = False) -> dict
         "thread": thread.wire(include_turns=include_turns),
         "model": s.model,
         "modelProvider": s.model_provider,
-        "serviceTier": None,
+        "serviceTier": s.config.service_tier if s.config else None,
         "cwd": str(s.cwd),
         "approvalPolicy": s.approval_policy,
         "approvalsReviewer": "user",
-        "sandbox": _sandbox_wire(s.sandbox_mode, s.network_access, s.cwd),
-        "reasoningEffort": None,
+        "sandbox": _sandbox_wire(s.sandbox_mode, s.network_access, s.cwd, s.config),
+        "reasoningEffort": s.config.reasoning_effort if s.config else None,
     }
 
 
@@ -65,28 +67,36 @@ def _resolve_cwd(raw: str | None, default: Path) -> Path:
 def _settings_from(
     session: ClientSession, params: Any, base: ThreadSettings | None = None
 ) -> ThreadSettings:
-    """Thread settings from start/resume/fork params over `base` (else the config)."""
-    config = session.server.config
-    provider_id = params.model_provider
-    if provider_id and provider_id != config.provider.id:
-        raise ClientError(
-            f"Invalid request: model provider `{provider_id}` is not configured "
-            f"(configured: `{config.provider.id}`)"
-        )
+    """Thread settings from start/resume/fork params over `base` (else the configuration of
+    the thread's cwd, see `parley.server.thread_config`)."""
+    server = session.server
     cwd = _resolve_cwd(params.cwd, base.cwd if base else Path.cwd())
-    approval = enum_value(params.approval_policy)
+    remembered = (
+        {
+            "model": base.model,
+            "sandbox_mode": base.sandbox_mode,
+            "approval_policy": base.approval_policy,
+        }
+        if base
+        else {}
+    )
+    config = server.thread_config(cwd, remembered | request_overrides(params))
     return ThreadSettings(
-        model=params.model or (base.model if base else config.model),
+        model=config.model,
         model_provider=config.provider.id,
-        provider=session.server.provider_settings(),
+        provider=server.provider_settings(config),
         cwd=cwd,
-        sandbox_mode=enum_value(params.sandbox)
-        or (base.sandbox_mode if base else config.sandbox_mode),
-        approval_policy=approval or (base.approval_policy if base else config.approval_policy),
+        sandbox_mode=config.sandbox_mode,
+        approval_policy=enum_value(params.approval_policy) or config.approval_policy,
         network_access=base.network_access if base else config.network_access,
-        base_instructions=params.base_instructions or (base.base_instructions if base else None),
+        # An explicitly empty override means no system prompt at all (not the default one).
+        base_instructions=params.base_instructions
+        if params.base_instructions is not None
+        else (base.base_instructions if base else None),
         developer_instructions=params.developer_instructions
         or (base.developer_instructions if base else None),
+        config=config,
+        credential=lambda: server.credential(config.provider),
     )
 
 
@@ -100,7 +110,9 @@ async def thread_start(session: ClientSession, raw: Any) -> Any:
         _settings_from(session, params),
         ephemeral=bool(params.ephemeral),
         extended=bool(params.persist_extended_history),
+        originator=session.client_name,
     )
+    apply_thread_start_agent_params(thread, params)
     await session.server.require_mcp_servers(thread)
     thread.subscribe(session)
     _announce_started(session, thread)
@@ -114,75 +126,30 @@ def _rollout_path(raw: str | None) -> Path | None:
 async def thread_resume(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadResumeParams, raw)
     registry = session.server.threads
-    path = _rollout_path(params.path)
-    running = _loaded_or_none(session, params.thread_id)
-    if running is not None and not running.is_running:
-        running = None
     if params.history is not None:
-        if running is not None:
-            raise ClientError(f"cannot resume thread {running.id} with history while it is running")
-        return _resume_from_history(session, params)
-    if running is not None and path is not None and running.path != path:
-        raise ClientError(
-            f"cannot resume running thread {running.id} with mismatched path: "
-            f"requested `{path}`, active `{running.path}`"
+        history = [dump(item) for item in params.history]
+        thread = registry.resume_from_history(
+            params.thread_id, history, _settings_from(session, params)
         )
-    if path is None:
-        loaded = registry.get(params.thread_id)
-        if loaded is not None and not loaded.record.materialized:
-            raise ThreadNotFound(f"no rollout found for thread id {loaded.id}")
-    thread = registry.load(params.thread_id if path is None else None, path=path)
-    await session.server.require_mcp_servers(thread)
-    if not thread.is_running:
-        thread.settings = _settings_from(session, params, thread.settings)
+    else:
+        thread = registry.resume(params.thread_id, _rollout_path(params.path))
+        await session.server.require_mcp_servers(thread)
+        if not thread.is_running:
+            thread.settings = _settings_from(session, params, thread.settings)
     thread.subscribe(session)
     session.after_response(lambda: session.replay_pending_requests(thread.id))
     return _thread_response(thread, include_turns=True)
 
 
-def _resume_from_history(session: ClientSession, params: Any) -> Any:
-    """`history` given: a new thread that continues from those Responses items."""
-    items = [
-        item.model_dump(by_alias=True, exclude_none=True, mode="json") for item in params.history
-    ]
-    lines = [rollout.response_item_line(item) for item in items]
-    for item in items:
-        if item.get("type") == "message" and item.get("role") == "user":
-            text = "".join(str(p.get("text", "")) for p in item.get("content") or [])
-            lines.append(
-                rollout.event_line("user_message", message=text, local_images=[], text_elements=[])
-            )
-            break
-    thread = session.server.threads.create(_settings_from(session, params), history=lines)
-    thread.subscribe(session)
-    return _thread_response(thread, include_turns=True)
-
-
-def _loaded_or_none(session: ClientSession, raw_id: str) -> ThreadRuntime | None:
-    try:
-        return session.server.threads.get(raw_id)
-    except ClientError:
-        return None
-
-
 async def thread_fork(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadForkParams, raw)
-    registry = session.server.threads
-    path = _rollout_path(params.path) or registry.find_rollout(params.thread_id)
-    stored = registry.read_stored(path)
-    source = registry.get(stored.meta.id)
-    base = source.settings if source is not None else registry.settings_of(stored)
-    history = [line for line in stored.lines if line.type != "session_meta"]
-    ephemeral = bool(params.ephemeral)
-    if not ephemeral and rollout.ends_mid_turn(history):
-        # As the reference: a fork of a thread caught mid-turn records that turn as interrupted.
-        history += rollout.interrupted_boundary()
-    thread = registry.create(
-        _settings_from(session, params, base),
-        ephemeral=ephemeral,
+    thread = session.server.threads.fork(
+        params.thread_id,
+        _rollout_path(params.path),
+        lambda base: _settings_from(session, params, base),
+        ephemeral=bool(params.ephemeral),
         extended=bool(params.persist_extended_history),
-        forked_from=stored.meta.id,
-        history=history,
+        originator=session.client_name,
     )
     thread.subscribe(session)
     response = _thread_response(thread, include_turns=True)
@@ -193,44 +160,7 @@ async def thread_fork(session: ClientSession, raw: Any) -> Any:
 
 async def thread_read(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadReadParams, raw)
-    registry = session.server.threads
-    include = bool(params.include_turns)
-    thread = registry.get(params.thread_id)
-    if thread is not None:
-        if include and not thread.record.materialized:
-            raise ClientError(
-                f"thread {thread.id} is not materialized yet; "
-                "includeTurns is unavailable before first user message"
-            )
-        return {"thread": thread.wire(include_turns=include)}
-    path = registry.find_rollout(params.thread_id)
-    stored = registry.read_stored(path)
-    summary = summarize(path, registry.store.is_archived(path))
-    name = registry.store.name_of(stored.meta.id)
-    if summary is not None:
-        wire = summary.wire(name, {"type": "notLoaded"})
-    else:
-        wire = _unlisted_wire(stored, path, name)
-    if include:
-        wire["turns"] = rollout.build_turns(stored.lines)
-    return {"thread": wire}
-
-
-def _unlisted_wire(stored: Any, path: Path, name: str | None) -> dict[str, Any]:
-    from parley.threads.store import ThreadSummary, mtime_of, parse_file_name
-
-    parsed = parse_file_name(path.name)
-    created = parsed[0] if parsed else mtime_of(path)
-    summary = ThreadSummary(
-        id=stored.meta.id,
-        path=path,
-        created_at=created,
-        updated_at=mtime_of(path),
-        meta=stored.meta,
-        preview=stored.preview,
-        archived=False,
-    )
-    return summary.wire(name, {"type": "notLoaded"})
+    return {"thread": session.server.threads.read(params.thread_id, bool(params.include_turns))}
 
 
 async def thread_list(session: ClientSession, raw: Any) -> Any:
@@ -274,16 +204,11 @@ async def thread_archive(session: ClientSession, raw: Any) -> Any:
 
 async def thread_unarchive(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadUnarchiveParams, raw)
-    registry = session.server.threads
-    path = registry.unarchive(params.thread_id)
-    summary = summarize(path, archived=False)
-    if summary is None:
-        raise ThreadNotFound(f"rollout at {path} is not a listable thread")
-    wire = summary.wire(registry.store.name_of(summary.id), {"type": "notLoaded"})
+    thread = session.server.threads.unarchive(params.thread_id)
     session.after_response(
-        lambda: session.server.broadcast("thread/unarchived", {"threadId": summary.id})
+        lambda: session.server.broadcast("thread/unarchived", {"threadId": thread["id"]})
     )
-    return {"thread": wire}
+    return {"thread": thread}
 
 
 async def _unload(session: ClientSession, thread: ThreadRuntime, *, notify_closed: bool) -> None:
@@ -322,24 +247,13 @@ def _tell_closed(session: ClientSession, thread_id: str) -> None:
 
 async def thread_loaded_list(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadLoadedListParams, raw)
-    ids = sorted(session.server.threads.loaded_ids())
-    if params.cursor is not None:
-        ids = [i for i in ids if i > params.cursor]
-    limit = params.limit
-    if limit is not None and limit > 0 and len(ids) > limit:
-        page = ids[:limit]
-        return {"data": page, "nextCursor": page[-1]}
-    return {"data": ids, "nextCursor": None}
+    ids, next_cursor = session.server.threads.loaded_page(params.cursor, params.limit)
+    return {"data": ids, "nextCursor": next_cursor}
 
 
 async def thread_rollback(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadRollbackParams, raw)
-    if params.num_turns < 1:
-        raise ClientError("Invalid request: `numTurns` must be >= 1")
-    thread = session.server.threads.load(params.thread_id)
-    if thread.is_running:
-        raise ClientError(f"cannot roll back thread {thread.id} while a turn is running")
-    thread.record.rollback(params.num_turns)
+    thread = session.server.threads.rollback(params.thread_id, params.num_turns)
     return {"thread": thread.wire(include_turns=True)}
 
 

@@ -5,14 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from parley.agent.turn_options import CollaborationMode
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
-from parley.rpc.errors import ClientError
+from parley.rpc.errors import ClientError, InvalidParams
 from parley.server.handlers.wire import dump, enum_value
+from parley.server.thread_config import apply_turn_config
 from parley.threads.runtime import ThreadRuntime
 
 if TYPE_CHECKING:
     from parley.server.session import ClientSession
+
+
+# The most text (in characters, all text parts together) one turn/start or turn/steer may carry.
+MAX_USER_INPUT_TEXT_CHARS = 1 << 20
+INPUT_TOO_LARGE_ERROR_CODE = "input_too_large"
 
 
 def _input_list(params: Any) -> list[dict[str, Any]]:
@@ -22,7 +29,21 @@ def _input_list(params: Any) -> list[dict[str, Any]]:
     for item in items:
         if item.get("type") == "text":
             item.setdefault("text_elements", [])
+    _check_input_size(items)
     return items
+
+
+def _check_input_size(items: list[dict[str, Any]]) -> None:
+    actual = sum(len(str(i.get("text", ""))) for i in items if i.get("type") == "text")
+    if actual > MAX_USER_INPUT_TEXT_CHARS:
+        raise InvalidParams(
+            f"Input exceeds the maximum length of {MAX_USER_INPUT_TEXT_CHARS} characters.",
+            {
+                "input_error_code": INPUT_TOO_LARGE_ERROR_CODE,
+                "max_chars": MAX_USER_INPUT_TEXT_CHARS,
+                "actual_chars": actual,
+            },
+        )
 
 
 async def turn_start(session: ClientSession, raw: Any) -> Any:
@@ -33,7 +54,35 @@ async def turn_start(session: ClientSession, raw: Any) -> Any:
     if not user_input:
         raise ClientError("Invalid request: `input` must contain at least one item")
     _apply_turn_overrides(thread, params)
-    return {"turn": thread.start_turn(user_input)}
+    _apply_turn_options(thread, params)
+    apply_turn_config(thread.settings, params)
+    return {
+        "turn": thread.start_turn(user_input, client_metadata=params.responsesapi_client_metadata)
+    }
+
+
+def _apply_turn_options(thread: ThreadRuntime, params: m.TurnStartParams) -> None:
+    """Effort, summary, personality and collaboration mode stay for later turns; the output
+    schema is for this turn only."""
+    options = thread.agent_state.options
+    if params.effort is not None:
+        options.effort = enum_value(params.effort)
+    if params.summary is not None:
+        options.summary = enum_value(params.summary)
+    if params.personality is not None:
+        options.personality = enum_value(params.personality)
+    if params.collaboration_mode is not None:
+        mode = params.collaboration_mode
+        options.collaboration_mode = CollaborationMode(
+            mode=str(enum_value(mode.mode)),
+            model=mode.settings.model or None,
+            effort=enum_value(mode.settings.reasoning_effort),
+            developer_instructions=mode.settings.developer_instructions or None,
+        )
+    schema = params.output_schema
+    if schema is not None and not isinstance(schema, dict):
+        raise ClientError("Invalid request: `outputSchema` must be a JSON Schema object")
+    options.output_schema = schema
 
 
 SANDBOX_POLICY_MODES = {
@@ -75,7 +124,11 @@ def _apply_turn_overrides(thread: ThreadRuntime, params: Any) -> None:
 async def turn_steer(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.TurnSteerParams, raw)
     thread = session.server.thread(params.thread_id)
-    turn_id = thread.steer(_input_list(params), params.expected_turn_id)
+    turn_id = thread.steer(
+        _input_list(params),
+        params.expected_turn_id,
+        client_metadata=params.responsesapi_client_metadata,
+    )
     return {"turnId": turn_id}
 
 

@@ -208,6 +208,8 @@ class Audio {
       this.relayPlayed = m.played;
       stats.playedPeak = Math.max(stats.playedPeak, m.peak);
       stats.playing = m.playing;
+      stats.buffered = m.buffered;
+      stats.playerReports = (stats.playerReports || 0) + 1;
       stats.underruns = m.underruns;
       updateSpeaking(m.playing);
     };
@@ -300,7 +302,9 @@ class MicError extends Error {}
 // --- the page's state -------------------------------------------------------------------------
 
 const fragment = new URLSearchParams(location.hash.slice(1));
-const token = fragment.get("token") || "";
+// The token leaves the address bar at once; this tab keeps it so a reload still works.
+const token = fragment.get("token") || sessionStorage.getItem("parley-token") || "";
+if (fragment.get("token")) sessionStorage.setItem("parley-token", token);
 const audio = new Audio();
 const state = {
   threadId: null,
@@ -369,7 +373,8 @@ function workList() {
 function renderDiff(diff) {
   const pre = el("pre", { class: "diff" });
   for (const line of (diff || "").split("\n")) {
-    const cls = line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : line.startsWith("@@") ? "hunk" : "";
+    const header = line.startsWith("+++") || line.startsWith("---");
+    const cls = header ? "file" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : line.startsWith("@@") ? "hunk" : "";
     pre.append(el("span", { class: cls, text: line + "\n" }));
   }
   return pre;
@@ -541,7 +546,8 @@ function onNotification(method, params) {
       break;
     case "thread/realtime/outputAudio/delta": {
       const item = params.audio.itemId || null;
-      if (item && state.interruptedItems.has(item)) {
+      if (state.talking && item) state.interruptedItems.add(item); // push-to-talk is half-duplex
+      if (state.talking || (item && state.interruptedItems.has(item))) {
         stats.droppedAfterBargeIn += 1;
         break;
       }
@@ -568,6 +574,7 @@ function onNotification(method, params) {
       break;
     case "turn/completed":
       renderTurn(params.turn, true);
+      loadThreads(); // the thread's preview and time changed
       break;
     case "item/started":
       renderItem(params.item, false);
@@ -881,6 +888,7 @@ async function main() {
     if (response.status === 403) {
       setStatus("error", "Access refused");
       stats.refused = true;
+      sessionStorage.removeItem("parley-token");
       showError("Access refused: this link's token is not the one of the running `parley web`. Use the link it printed.");
       return;
     }

@@ -1,0 +1,1 @@
+"""The tools the agent offers the model, one module per tool; `registry` lists a turn's tools."""

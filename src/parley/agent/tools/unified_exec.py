@@ -1,0 +1,331 @@
+"""Unified exec: `exec_command` starts a process that may outlive the call, `write_stdin` talks
+to it. Offered instead of `shell_command` when the `unified_exec` feature is on.
+
+`exec_command` starts the script in the user's shell (confined like any agent command), waits
+up to `yield_time_ms` and returns the output so far: with the exit code if it ended, else with
+the process id the model passes to `write_stdin` (which sends text and waits again). The client
+sees one `commandExecution` item per process, carrying `processId`, started when the process
+starts and completed when it exits. Running processes belong to the thread (`ProcessTable`);
+`thread/backgroundTerminals/clean` and thread shutdown end them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from parley.agent.approval import Decision, parse_decision, plan_exec
+from parley.agent.tools.base import CallOutcome, ToolCall, ToolContext
+from parley.agent.tools.processes import ExecProcess, ProcessTable
+from parley.tools.command_reaper import REAPER
+from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
+from parley.tools.sandbox import ConfinedLaunch, SandboxPolicy, find_bwrap, prepare_launch, support
+from parley.tools.seccomp import SeccompUnavailableError
+from parley.tools.shell import (
+    MODEL_OUTPUT_LIMIT,
+    command_env,
+    display_command,
+    format_wall_time,
+    shell_argv,
+    truncate_middle,
+    user_shell,
+)
+
+log = logging.getLogger(__name__)
+
+FEATURE = "unified_exec"
+EXEC_TOOL = "exec_command"
+WRITE_TOOL = "write_stdin"
+APPROVAL_METHOD = "item/commandExecution/requestApproval"
+DEFAULT_YIELD_MS = 10_000
+MIN_YIELD_MS = 250
+MAX_YIELD_MS = 30_000
+_READ_CHUNK = 64 * 1024
+
+
+def exec_spec() -> dict[str, Any]:
+    return {
+        "type": "function",
+        "name": EXEC_TOOL,
+        "description": (
+            "Run a shell command. Returns its output after it exits or after `yield_time_ms`, "
+            "whichever comes first; a command still running keeps going and can be given input "
+            "or polled with `write_stdin` using the returned process id."
+        ),
+        "strict": False,
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "cmd": {"type": "string", "description": "The shell script to run."},
+                "workdir": {"type": "string", "description": "Directory to run it in."},
+                "login": {"type": "boolean", "description": "Use a login shell (default)."},
+                "yield_time_ms": {"type": "number", "description": "How long to wait."},
+                "max_output_tokens": {"type": "number"},
+            },
+            "required": ["cmd"],
+            "additionalProperties": False,
+        },
+    }
+
+
+def write_spec() -> dict[str, Any]:
+    return {
+        "type": "function",
+        "name": WRITE_TOOL,
+        "description": (
+            "Send text to the standard input of a process started by `exec_command` (empty "
+            "text just waits for more output) and return what it printed since last time."
+        ),
+        "strict": False,
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "session_id": {"type": "number", "description": "The process id."},
+                "chars": {"type": "string", "description": "Text to write (may be empty)."},
+                "yield_time_ms": {"type": "number"},
+                "max_output_tokens": {"type": "number"},
+            },
+            "required": ["session_id"],
+            "additionalProperties": False,
+        },
+    }
+
+
+def _yield_seconds(value: Any) -> float:
+    ms = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    ms = DEFAULT_YIELD_MS if ms is None else min(max(int(ms), MIN_YIELD_MS), MAX_YIELD_MS)
+    return ms / 1000
+
+
+def _report(process: ExecProcess, text: str) -> str:
+    wall = format_wall_time(time.monotonic() - process.started)
+    status = (
+        f"Process exited with code {process.exit_code}"
+        if process.done
+        else f"Process running with session ID {process.process_id}"
+    )
+    return (
+        f"Wall time: {wall} seconds\n{status}\nOutput:\n{truncate_middle(text, MODEL_OUTPUT_LIMIT)}"
+    )
+
+
+async def _wait(process: ExecProcess, seconds: float) -> None:
+    """Until the process exits or `seconds` pass."""
+    if process.reader is None or process.done:
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(process.reader), seconds)
+
+
+class ExecCommandTool:
+    name = EXEC_TOOL
+
+    def __init__(self, context: ToolContext, table: ProcessTable) -> None:
+        self._ctx = context
+        self._table = table
+
+    def spec(self) -> dict[str, Any] | None:
+        return exec_spec() if FEATURE in self._ctx.settings.features else None
+
+    async def run(self, call: ToolCall) -> CallOutcome:
+        try:
+            args = orjson.loads(call.arguments or "{}")
+        except orjson.JSONDecodeError as exc:
+            return CallOutcome(f"exec_command arguments are not valid JSON: {exc}")
+        if not isinstance(args, dict) or not isinstance(args.get("cmd"), str):
+            return CallOutcome("exec_command needs `cmd`: the script to run")
+        ctx = self._ctx
+        cwd = ctx.settings.cwd
+        workdir = args.get("workdir")
+        if isinstance(workdir, str) and workdir:
+            cwd = Path(workdir) if Path(workdir).is_absolute() else cwd / workdir
+        login = args.get("login") is not False
+        argv = shell_argv(user_shell(), args["cmd"], login=login)
+        process_id = self._table.next_id()
+        item = {
+            "type": "commandExecution",
+            "id": call.call_id,
+            "command": display_command(argv),
+            "cwd": str(cwd),
+            "processId": process_id,
+            "source": "agent",
+            "status": "inProgress",
+            "commandActions": [{"type": "unknown", "command": args["cmd"]}],
+            "aggregatedOutput": None,
+            "exitCode": None,
+            "durationMs": None,
+        }
+        ctx.notifier.item_started(item)
+        plan = plan_exec(
+            ctx.approval_policy,
+            confined=ctx.sandbox.confined,
+            command=args["cmd"],
+            escalation_requested=False,
+            justification=None,
+            approved_for_session=args["cmd"] in ctx.grants.commands,
+        )
+        sandbox = ctx.sandbox
+        if plan.ask_reason is not None:
+            decision = await self._ask(item, plan.ask_reason)
+            if not decision.approved:
+                ctx.notifier.item_completed({**item, "status": "declined"})
+                return CallOutcome(
+                    "rejected by user: the command was not run",
+                    cancel_turn=decision is Decision.CANCEL,
+                )
+            if decision is Decision.ACCEPT_FOR_SESSION:
+                ctx.grants.commands.add(args["cmd"])
+        try:
+            process = await self._start(process_id, item, argv, cwd, sandbox, plan.sandboxed)
+        except (OSError, RuntimeError) as exc:
+            message = f"failed to start the command: {exc}"
+            ctx.notifier.item_completed({**item, "status": "failed", "aggregatedOutput": message})
+            return CallOutcome(message)
+        await _wait(process, _yield_seconds(args.get("yield_time_ms")))
+        return CallOutcome(_report(process, process.take_unread()))
+
+    async def _ask(self, item: dict[str, Any], reason: str) -> Decision:
+        ctx = self._ctx
+        params = {
+            "threadId": ctx.channel.thread_id,
+            "turnId": ctx.channel.turn_id,
+            "itemId": item["id"],
+            "approvalId": None,
+            "reason": reason,
+            "command": item["command"],
+            "cwd": item["cwd"],
+            "commandActions": item["commandActions"],
+            "availableDecisions": ["accept", "acceptForSession", "decline", "cancel"],
+        }
+        try:
+            return parse_decision(await ctx.channel.request_client(APPROVAL_METHOD, params))
+        except Exception as exc:
+            log.info("approval for %s failed (%s); declining", item["id"], exc)
+            return Decision.DECLINE
+
+    async def _start(
+        self,
+        process_id: str,
+        item: dict[str, Any],
+        argv: list[str],
+        cwd: Path,
+        sandbox: SandboxPolicy,
+        sandboxed: bool,
+    ) -> ExecProcess:
+        launch: ConfinedLaunch | None = None
+        full = argv
+        if sandboxed:
+            support_ = await asyncio.to_thread(support)
+            bwrap = find_bwrap()
+            if support_.problem is not None or bwrap is None:
+                raise RuntimeError(support_.problem or "bubblewrap is not available")
+            try:
+                launch = prepare_launch(bwrap, support_, sandbox, argv, cwd)
+            except SeccompUnavailableError as exc:
+                raise RuntimeError(str(exc)) from None
+            full = launch.argv
+        await asyncio.to_thread(REAPER.prepare)
+        marker = REAPER.marker()
+        env = command_env(self._ctx.settings.shell_environment, self._ctx.channel.thread_id)
+        if sandboxed and sandbox.network_disabled:
+            env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
+        env[MARKER_VARIABLE] = marker
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *full,
+                cwd=str(cwd),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+                pass_fds=launch.pass_fds if launch is not None else (),
+            )
+        finally:
+            if launch is not None:
+                launch.close()
+        REAPER.started(proc.pid)
+        process = ExecProcess(
+            process_id, item, proc, ProcessTree(proc.pid, marker), self._ctx.notifier
+        )
+        process.reader = asyncio.create_task(_pump(process))
+        self._table.processes[process_id] = process
+        return process
+
+
+async def _pump(process: ExecProcess) -> None:
+    """Reads the process's output until it exits, then completes its item."""
+    proc = process.proc
+    assert proc.stdout is not None
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    try:
+        while True:
+            chunk = await proc.stdout.read(_READ_CHUNK)
+            text = decoder.decode(chunk, final=not chunk)
+            if text:
+                process.output.append(text)
+                process.unread.append(text)
+                process.notifier.notify(
+                    "item/commandExecution/outputDelta",
+                    {"itemId": process.item["id"], "delta": text},
+                )
+            if not chunk:
+                break
+        code = await proc.wait()
+    except asyncio.CancelledError:
+        process.kill()
+        code = await proc.wait()
+    REAPER.finished(proc.pid)
+    process.exit_code = 128 - code if code < 0 else code
+    duration = int((time.monotonic() - process.started) * 1000)
+    process.notifier.item_completed(
+        {
+            **process.item,
+            "status": "completed" if process.exit_code == 0 else "failed",
+            "aggregatedOutput": process.output.text(),
+            "exitCode": process.exit_code,
+            "durationMs": duration,
+        }
+    )
+
+
+class WriteStdinTool:
+    name = WRITE_TOOL
+
+    def __init__(self, context: ToolContext, table: ProcessTable) -> None:
+        self._ctx = context
+        self._table = table
+
+    def spec(self) -> dict[str, Any] | None:
+        return write_spec() if FEATURE in self._ctx.settings.features else None
+
+    async def run(self, call: ToolCall) -> CallOutcome:
+        try:
+            args = orjson.loads(call.arguments or "{}")
+        except orjson.JSONDecodeError as exc:
+            return CallOutcome(f"write_stdin arguments are not valid JSON: {exc}")
+        raw_id = args.get("session_id") if isinstance(args, dict) else None
+        process = None
+        if isinstance(raw_id, int | float | str) and str(raw_id).split(".")[0].isdigit():
+            process = self._table.processes.get(str(raw_id).split(".")[0])
+        if process is None:
+            return CallOutcome(f"no running process with session ID {raw_id}")
+        chars = args.get("chars")
+        if isinstance(chars, str) and chars and not process.done:
+            stdin = process.proc.stdin
+            if stdin is not None:
+                with contextlib.suppress(ConnectionError, BrokenPipeError):
+                    stdin.write(chars.encode())
+                    await stdin.drain()
+        await _wait(process, _yield_seconds(args.get("yield_time_ms")))
+        report = _report(process, process.take_unread())
+        if process.done:
+            self._table.processes.pop(process.process_id, None)
+        return CallOutcome(report)
