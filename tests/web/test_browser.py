@@ -25,7 +25,9 @@ from support.web_page import (
 from parley.simulator import synthesize_speech, write_wav
 
 # A browser, a simulator and an app-server share two cores with the rest of the suite.
-pytestmark = pytest.mark.timeout(180)
+# One browser at a time: two Chromiums feeding fake microphones in real time on two loaded
+# cores drop audio. (With -n, xdist keeps this group on one worker.)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.xdist_group("chromium")]
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SPOKEN_REQUEST = "run: touch hello.txt && ls"

@@ -17,7 +17,9 @@ from support.web_page import launch_chromium, new_page, playwright_session
 from parley.realtime.voices import list_voices_result
 from parley.web import WebServer
 
-pytestmark = pytest.mark.timeout(180)
+# One browser at a time: two Chromiums feeding fake microphones in real time on two loaded
+# cores drop audio. (With -n, xdist keeps this group on one worker.)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.xdist_group("chromium")]
 
 THREAD = {"id": "th-scripted", "preview": "", "name": None, "createdAt": 0, "updatedAt": 0}
 DIFF = "--- a/greet.py\n+++ b/greet.py\n@@ -1 +1 @@\n-print('hi')\n+print('hello')\n"

@@ -19,7 +19,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from parley.config import ConfigError, load_config, resolve_codex_home
+from parley.config import ConfigError, load_config
 
 if TYPE_CHECKING:
     from parley.web import Backend, WebServer
@@ -44,7 +44,7 @@ def add_web_parser(sub: Any) -> None:
 
 async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
     # Imported here so that `parley app-server` does not pay for the web client at start-up.
-    from parley.cli.voice import simulator_settings
+    from parley.cli.voice import prepared_codex_home, simulator_settings
     from parley.client import websocket_token
     from parley.tools.sandbox import check as sandbox_check
     from parley.web import LocalBackend, RemoteBackend, WebServer
@@ -72,7 +72,7 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
             from parley.server.session import AppServer
 
             config = load_config(
-                resolve_codex_home(),
+                prepared_codex_home(),
                 overrides=overrides,
                 enable=enable,
                 disable=globals_["disable"],
