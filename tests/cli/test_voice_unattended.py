@@ -10,7 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from parley.simulator import synthesize_speech, write_wav
+
+# A simulator, an app-server and the client share a loaded machine; waits are for output.
+pytestmark = pytest.mark.timeout(180)
 
 
 def test_a_typed_line_with_input_wav_is_answered_and_the_client_exits(tmp_path: Path) -> None:

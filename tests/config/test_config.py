@@ -104,4 +104,4 @@ def test_questionable_values_become_warnings(tmp_path: Path) -> None:
     """An unknown feature flag is a warning, not a failure."""
     (tmp_path / "config.toml").write_text("[features]\nno_such_feature = true\n")
     config = load_config(tmp_path)
-    assert any("no_such_feature" in w for w in config.warnings)
+    assert any("no_such_feature" in w.summary for w in config.warnings)

@@ -192,20 +192,6 @@ async def test_thread_history_survives_a_restart(
     await second.close()
 
 
-async def test_model_list_shows_the_configured_model(
-    spawn_app_server: SpawnAppServer, codex_home: Path
-) -> None:
-    """A client's model picker gets the configured model as the default (schema-checked)."""
-    write_config(codex_home)
-    server = await spawn_app_server(codex_home=codex_home)
-    await server.initialize()
-    listed = await server.request("model/list", {})
-    assert [entry["id"] for entry in listed["data"]] == ["mock-model"]
-    assert listed["data"][0]["isDefault"] is True
-    assert listed["nextCursor"] is None
-    await server.close()
-
-
 async def test_threads_can_be_named_archived_and_unsubscribed(
     spawn_app_server: SpawnAppServer, codex_home: Path, responses_server: MockResponsesServer
 ) -> None:

@@ -25,7 +25,9 @@ from support.web_page import (
 from parley.simulator import synthesize_speech, write_wav
 
 # A browser, a simulator and an app-server share two cores with the rest of the suite.
-pytestmark = pytest.mark.timeout(180)
+# One browser at a time: two Chromiums feeding fake microphones in real time on two loaded
+# cores drop audio. (With -n, xdist keeps this group on one worker.)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.xdist_group("chromium")]
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SPOKEN_REQUEST = "run: touch hello.txt && ls"
@@ -165,6 +167,18 @@ def test_pressing_talk_while_the_answer_plays_stops_playback_at_once(
     played = _stat(page, "playedSamples")
     assert played - page.evaluate("() => window.playedAtBargeIn") < 24000 * 0.2
     assert _stat(page, "playing") is False
+    page.context.close()
+
+
+def test_the_token_leaves_the_address_bar_and_a_reload_still_works(
+    browser: Any, server: ParleyWeb
+) -> None:
+    """The token is not left in the address bar (or history), yet reloading the tab reconnects."""
+    page = _open_ready_page(browser, server)
+    assert "token" not in page.url
+    page.reload()
+    page.wait_for_function("() => window.parleyStats && window.parleyStats.connected")
+    assert page.evaluate("() => window.parleyStats.errors") == []
     page.context.close()
 
 

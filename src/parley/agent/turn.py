@@ -36,6 +36,7 @@ from parley.agent.approval import ApprovalPolicy
 from parley.agent.compaction import SUMMARY_REQUEST, replacement_history
 from parley.agent.extensions import ExtensionCall, TurnExtension
 from parley.agent.notifier import TurnNotifier
+from parley.agent.notify_program import TurnCompletion, notify_turn_complete, text_of_input
 from parley.agent.plan_mode import PlanModeFilter
 from parley.agent.prompt import BASE_INSTRUCTIONS, developer_message, environment_message
 from parley.agent.prompt import user_message as build_user_message
@@ -152,8 +153,22 @@ def usage_breakdown(usage: dict[str, Any]) -> dict[str, int]:
 async def run_turn(
     io: TurnIO, settings: TurnSettings, user_input: list[dict[str, Any]]
 ) -> TurnResult:
-    """Runs one turn to completion, failure or cancellation (which propagates)."""
-    return await TurnEngine(io, settings).run(user_input)
+    """Runs one turn to completion, failure or cancellation (which propagates); then the
+    configured `notify` program hears of a completed turn."""
+    result = await TurnEngine(io, settings).run(user_input)
+    if settings.configured.notify and result.status == "completed":
+        notify_turn_complete(
+            settings.configured.notify,
+            TurnCompletion(
+                thread_id=io.thread_id,
+                turn_id=io.turn_id,
+                cwd=str(settings.cwd),
+                client=settings.originator,
+                input_messages=[text_of_input(user_input)],
+                last_assistant_message=result.last_agent_message,
+            ),
+        )
+    return result
 
 
 class TurnEngine:
@@ -187,6 +202,13 @@ class TurnEngine:
                 settings.sandbox_mode, settings.cwd, settings.network_access, settings.codex_home
             )
         )
+        if self._sandbox.writable_roots:
+            self._sandbox = dataclasses.replace(
+                self._sandbox,
+                writable_roots=settings.configured.workspace_roots.apply(
+                    self._sandbox.writable_roots
+                ),
+            )
         self.tool_context = ToolContext(
             channel=io,
             notifier=self._notifier,
@@ -351,6 +373,7 @@ class TurnEngine:
             self._record(note)
         self._pending_notes.clear()
         body = body if body is not None else self._request_body()
+        client.set_header("x-codex-turn-metadata", self._turn_metadata())
         max_retries = max(self._settings.provider.stream_max_retries, 0)
         retries = 0
         self._notifier.new_request()
@@ -468,20 +491,28 @@ class TurnEngine:
         self._record(build_user_message(user_input, self._settings.cwd))
 
     # ---- request -----------------------------------------------------------------------
-    def _headers(self) -> dict[str, str]:
+    def _turn_metadata(self) -> str:
+        """`x-codex-turn-metadata`: the client's `responsesapiClientMetadata` (as last set by
+        turn/start or turn/steer) with the turn's own identifiers on top."""
         io = self._io
-        metadata = {
+        client_metadata = getattr(io, "client_metadata", None)
+        metadata = dict(client_metadata()) if callable(client_metadata) else {}
+        metadata |= {
             "session_id": io.thread_id,
             "turn_id": io.turn_id,
             "sandbox": "seccomp" if self._sandbox.confined else "none",
         }
+        return orjson.dumps(metadata).decode()
+
+    def _headers(self) -> dict[str, str]:
+        io = self._io
         return {
             "User-Agent": self._settings.user_agent,
             "originator": self._settings.originator,
             "session_id": io.thread_id,
             "x-client-request-id": io.thread_id,
             "x-codex-window-id": f"{io.thread_id}:0",
-            "x-codex-turn-metadata": orjson.dumps(metadata).decode(),
+            "x-codex-turn-metadata": self._turn_metadata(),
         }
 
     def _request_body(self) -> dict[str, Any]:
@@ -508,7 +539,13 @@ class TurnEngine:
         }
         if not instructions:  # an explicitly empty override: no system prompt at all
             del body["instructions"]
-        body.update(request_fields(self._options, self._output_schema))
+        body.update(settings.configured.model.body_fields())
+        # A turn's own choices (turn/start effort, summary, output schema) refine the
+        # configured ones rather than drop them.
+        for name, value in request_fields(self._options, self._output_schema).items():
+            current = body.get(name)
+            merged = {**current, **value} if isinstance(current, dict) else value
+            body[name] = merged
         return body
 
     def _option_texts(self) -> list[str]:
@@ -518,8 +555,9 @@ class TurnEngine:
             texts.append(
                 mode_instructions(self._options.collaboration_mode, self._settings.features)
             )
-        if self._options.personality is not None:
-            texts.append(personality_instructions(self._options.personality))
+        personality = self._options.personality or self._settings.configured.personality
+        if personality is not None:
+            texts.append(personality_instructions(personality))
         return texts
 
     # ---- notifications -----------------------------------------------------------------
@@ -561,7 +599,7 @@ class TurnEngine:
                 "tokenUsage": {
                     "total": dict(total),
                     "last": last,
-                    "modelContextWindow": None,
+                    "modelContextWindow": self._settings.configured.model.context_window,
                 }
             },
         )

@@ -1,5 +1,6 @@
-"""API-key login: `$CODEX_HOME/auth.json` (mode 0600) with `OPENAI_API_KEY` as a fallback."""
+"""API-key login (`$CODEX_HOME/auth.json`, mode 0600) and which provider gets which credential."""
 
+from parley.auth.credentials import credential_for
 from parley.auth.store import AuthStore
 
-__all__ = ["AuthStore"]
+__all__ = ["AuthStore", "credential_for"]

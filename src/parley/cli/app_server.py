@@ -16,28 +16,54 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from parley.config import ConfigError, load_config, resolve_codex_home
+from parley.config import Config, ConfigError, load_config, resolve_codex_home
 from parley.rpc.ws_auth import WsAuthArgs, WsAuthConfigError, WsAuthPolicy, policy_from_args
 from parley.server.session import AppServer
 
 log = logging.getLogger(__name__)
 
 
+def build_server(globals_: dict[str, list[str]]) -> AppServer:
+    """The app-server for these global flags. A configuration that cannot be used is served on
+    the defaults, as the reference does: each client is told (`configWarning`) and the requests
+    that need the configuration fail with the reason. Raises `ConfigError` only when CODEX_HOME
+    itself cannot be used."""
+    codex_home = resolve_codex_home()
+    options = {
+        "overrides": globals_["config"],
+        "enable": globals_["enable"],
+        "disable": globals_["disable"],
+    }
+    config_error: ConfigError | None = None
+    try:
+        config = load_config(
+            codex_home,
+            overrides=options["overrides"],
+            enable=options["enable"],
+            disable=options["disable"],
+            cwd=Path.cwd(),
+        )
+    except ConfigError as exc:
+        print(f"parley: invalid configuration; using defaults: {exc}", file=sys.stderr)
+        config, config_error = Config(codex_home=codex_home), exc
+    return AppServer(config, config_error=config_error, **options)
+
+
 def run_app_server(
     listen: str, globals_: dict[str, list[str]], ws_auth: WsAuthArgs | None = None
 ) -> int:
     try:
-        config = load_config(
-            resolve_codex_home(),
-            overrides=globals_["config"],
-            enable=globals_["enable"],
-            disable=globals_["disable"],
-        )
+        server = build_server(globals_)
     except ConfigError as exc:
-        print(f"parley: invalid configuration: {exc}", file=sys.stderr)
+        print(f"parley: {exc}", file=sys.stderr)
         return 2
+
+    def make_server() -> AppServer:
+        return server
+
     try:
         policy = policy_from_args(ws_auth or WsAuthArgs())
     except WsAuthConfigError as exc:
@@ -50,7 +76,7 @@ def run_app_server(
         if policy.mode is not None:
             print("parley: --ws-auth applies to --listen ws://… only", file=sys.stderr)
             return 2
-        return asyncio.run(_serve_stdio(AppServer(config)))
+        return asyncio.run(_serve_stdio(make_server()))
     if listen.startswith("ws://"):
         parts = urlsplit(listen)
         try:
@@ -60,7 +86,7 @@ def run_app_server(
         if parts.hostname is None or port is None:
             print(f"parley: --listen {listen}: expected ws://HOST:PORT", file=sys.stderr)
             return 2
-        return asyncio.run(_serve_ws(AppServer(config), parts.hostname, port, policy))
+        return asyncio.run(_serve_ws(make_server(), parts.hostname, port, policy))
     print(f"parley: --listen {listen}: expected stdio://, ws://HOST:PORT or off", file=sys.stderr)
     return 2
 

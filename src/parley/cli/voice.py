@@ -135,6 +135,17 @@ def simulator_settings(http: str, ws: str) -> tuple[list[str], list[str]]:
     return overrides, ["realtime_conversation"]
 
 
+def prepared_codex_home() -> Path:
+    """The app-server's home for Parley's own clients: `$CODEX_HOME` is created when missing
+    (the app-server itself insists that it exists), else `~/.codex`."""
+    env = os.environ.get("CODEX_HOME")
+    if env:
+        Path(env).expanduser().mkdir(parents=True, exist_ok=True)
+    home = resolve_codex_home()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
 def _can_type_into(stream: Any) -> bool:
     """A terminal, a pipe or a socket can bring typed lines; /dev/null or a closed stdin cannot
     (and the event loop cannot watch a regular file)."""
@@ -185,8 +196,7 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
         if args.listen_url:
             await client.connect_websocket(args.listen_url, websocket_token(args.ws_token_file))
         else:
-            home = resolve_codex_home()
-            home.mkdir(parents=True, exist_ok=True)
+            home = prepared_codex_home()
             if args.simulate and not os.environ.get("OPENAI_API_KEY"):
                 os.environ["OPENAI_API_KEY"] = "sk-parley-simulator"  # only for the subprocess
             await client.spawn(home, extra_args=extra, stderr_path=log_dir / "app-server.log")

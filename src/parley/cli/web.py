@@ -15,12 +15,11 @@ import contextlib
 import os
 import signal
 import sys
-import webbrowser
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from parley.config import ConfigError, load_config, resolve_codex_home
+from parley.config import ConfigError, load_config
 
 if TYPE_CHECKING:
     from parley.web import Backend, WebServer
@@ -45,7 +44,7 @@ def add_web_parser(sub: Any) -> None:
 
 async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
     # Imported here so that `parley app-server` does not pay for the web client at start-up.
-    from parley.cli.voice import simulator_settings
+    from parley.cli.voice import prepared_codex_home, simulator_settings
     from parley.client import websocket_token
     from parley.tools.sandbox import check as sandbox_check
     from parley.web import LocalBackend, RemoteBackend, WebServer
@@ -73,7 +72,7 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
             from parley.server.session import AppServer
 
             config = load_config(
-                resolve_codex_home(),
+                prepared_codex_home(),
                 overrides=overrides,
                 enable=enable,
                 disable=globals_["disable"],
@@ -99,6 +98,8 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
         print("parley web: Ctrl-C to stop", flush=True)
         if not args.no_browser:
             # Some browsers block until closed when started from a terminal: keep it off the loop.
+            import webbrowser  # only here: importing it costs every other subcommand's start
+
             opener = asyncio.get_running_loop().run_in_executor(None, webbrowser.open, page.url)
             opener.add_done_callback(lambda f: f.exception())
         stop = asyncio.Event()

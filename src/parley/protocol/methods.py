@@ -273,4 +273,8 @@ def experimental_reason(method: str, params: object) -> str | None:
         value = params.get(field.field_name)
         if value is not None and value is not False:
             return field.descriptor
+    # An experimental variant of a stable field: the granular approval policy.
+    approval = params.get("approvalPolicy")
+    if isinstance(approval, dict) and "granular" in approval:
+        return "askForApproval.granular"
     return None

@@ -9,19 +9,17 @@ are answered in the order they arrive and one slow thread never stalls another.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+import os
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from parley.agent.turn import ProviderSettings
-from parley.auth import AuthStore
-from parley.config import Config
-from parley.mcp.hub import McpHub
-from parley.mcp.thread_tools import ThreadMcp
-from parley.plugins.featured import FeaturedPlugins
-from parley.protocol import models as m
+from parley.auth import AuthStore, credential_for
+from parley.config import Config, ConfigError, ConfigWarning, ModelProvider, load_config
 from parley.protocol.methods import BY_NAME, experimental_reason
-from parley.protocol.params import parse_params
 from parley.rpc.connection import (
     ClientInfo,
     ErrorResponse,
@@ -35,33 +33,136 @@ from parley.rpc.connection import (
 )
 from parley.rpc.errors import ClientError, InternalError, MethodNotFound, RpcError
 from parley.server.deferred import DeferredReply
-from parley.server.handlers import HANDLERS, NO_PARAMS_OK
 from parley.server.platform_info import platform_family, platform_os, user_agent
 from parley.server.tasks import spawn
-from parley.skills.catalog import SkillCatalog
-from parley.skills.extension import SkillsExtension
-from parley.threads.registry import ThreadRegistry
-from parley.threads.runtime import ThreadRuntime
-from parley.tools.sandbox import check as sandbox_problem
+
+if TYPE_CHECKING:
+    # The agent, MCP, skills, plugins, threads and the generated models are imported when a
+    # request first needs them (see `preload`), so the `initialize` reply never waits for them.
+    from parley.agent.settings import ProviderSettings
+    from parley.mcp.hub import McpHub
+    from parley.plugins.featured import FeaturedPlugins
+    from parley.skills.catalog import SkillCatalog
+    from parley.threads.registry import ThreadRegistry
+    from parley.threads.runtime import ThreadRuntime
 
 log = logging.getLogger(__name__)
 
+# Replaces the client's name as the originator (header and user agent), as in the reference.
+ORIGINATOR_OVERRIDE_ENV = "CODEX_INTERNAL_ORIGINATOR_OVERRIDE"
+
+
+def is_header_value(text: str) -> bool:
+    """Whether `text` can be sent as an HTTP header value (visible ASCII, space, tab)."""
+    return all(ch == "\t" or " " <= ch <= "~" for ch in text)
+
+
+def startup_warnings(server: AppServer) -> list[dict[str, Any]]:
+    """The `configWarning`s a client gets right after its initialize reply."""
+    config = server.config
+    warnings: list[dict[str, Any]] = []
+    error = server.config_error
+    if error is not None:
+        warnings.append(
+            ConfigWarning(
+                "Invalid configuration; using defaults.", error.message, error.path, error.range
+            ).to_wire()
+        )
+    warnings.extend(warning.to_wire() for warning in config.warnings)
+    disabled = config.stack.disabled_projects()
+    if disabled:
+        lines = [
+            "Project config.toml files are disabled in the following folders. Settings in "
+            "those files are ignored."
+        ]
+        for index, layer in enumerate(disabled, start=1):
+            lines.append(f"    {index}. {layer.path}")
+            lines.append(f"       {layer.disabled_reason}")
+        warnings.append(ConfigWarning("\n".join(lines) + "\n").to_wire())
+    if config.sandbox_mode != "danger-full-access":
+        from parley.tools.sandbox import check as sandbox_problem
+
+        problem = sandbox_problem()
+        if problem is not None:
+            warnings.append(
+                ConfigWarning(
+                    f"sandboxed commands will be refused: {problem}",
+                    "Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) or set "
+                    'sandbox_mode = "danger-full-access".',
+                ).to_wire()
+            )
+    return warnings
+
 
 class AppServer:
-    def __init__(self, config: Config) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        overrides: Sequence[str] = (),
+        enable: Sequence[str] = (),
+        disable: Sequence[str] = (),
+        config_error: ConfigError | None = None,
+    ) -> None:
+        """`config` is the startup configuration; with `config_error` it is the defaults the
+        server runs on because the files could not be used (requests that need the
+        configuration then fail with that error)."""
         self.config = config
-        self.auth = AuthStore(config.codex_home, config.provider.env_key or "OPENAI_API_KEY")
+        self.config_error = config_error
+        self.overrides = list(overrides)
+        self._enable = list(enable)
+        self._disable = list(disable)
+        # experimentalFeature/enablement/set: below the user's own [features] entries.
+        self.runtime_features: dict[str, bool] = {}
+        self.auth = AuthStore(config.codex_home)
         self.sessions: list[ClientSession] = []
-        self.mcp = McpHub(config.codex_home, self.broadcast)
-        self.skills = SkillCatalog(config.codex_home, lambda: self.broadcast("skills/changed", {}))
-        self.featured_plugins = FeaturedPlugins(config.codex_home)
-        self.threads = ThreadRegistry(
-            config, self.provider_settings, lambda: self.auth.api_key, on_loaded=self.equip
+        self._warmed = False
+
+    # The services below are built on first use: a client that only says `initialize` (or an
+    # SDK probing the server) never pays for them.
+    @cached_property
+    def mcp(self) -> McpHub:
+        from parley.mcp.hub import McpHub
+
+        return McpHub(self.config.codex_home, self.broadcast)
+
+    @cached_property
+    def skills(self) -> SkillCatalog:
+        from parley.skills.catalog import SkillCatalog
+
+        return SkillCatalog(self.config.codex_home, lambda: self.broadcast("skills/changed", {}))
+
+    @cached_property
+    def featured_plugins(self) -> FeaturedPlugins:
+        from parley.plugins.featured import FeaturedPlugins
+
+        return FeaturedPlugins(self.config.codex_home)
+
+    @cached_property
+    def threads(self) -> ThreadRegistry:
+        from parley.threads.registry import ThreadRegistry
+
+        return ThreadRegistry(
+            self.config, self.provider_settings, lambda: self.credential(), on_loaded=self.equip
         )
 
-    def connect(self, write: Callable[[bytes], None]) -> ClientSession:
-        self.featured_plugins.warm()  # as the reference does at start-up
+    def _built(self, name: str) -> bool:
+        return name in self.__dict__
+
+    def warm_up(self) -> None:
+        """Once, right after the first `initialize` reply: start what the reference starts at
+        start-up (the featured-plugins fetch) and import, on a background thread, what the
+        session's first requests need (handlers, models, the agent and its HTTP stack)."""
+        if self._warmed:
+            return
+        self._warmed = True
+        from parley.server.preload import preload_in_background
+
+        self.featured_plugins.warm()
         self.mcp.preload_sdk()
+        preload_in_background()
+
+    def connect(self, write: Callable[[bytes], None]) -> ClientSession:
         session = ClientSession(self, write)
         self.sessions.append(session)
         return session
@@ -70,15 +171,60 @@ class AppServer:
         for session in list(self.sessions):
             session.notify(method, params)
 
-    def provider_settings(self) -> ProviderSettings:
-        p = self.config.provider
-        return ProviderSettings(
-            base_url=p.base_url,
-            request_max_retries=p.request_max_retries,
-            stream_max_retries=p.stream_max_retries,
-            name=p.name,
-            stream_idle_timeout_s=p.stream_idle_timeout_ms / 1000,
+    # ---- configuration -----------------------------------------------------------------
+    def load_config(
+        self, *, cwd: Path | None = None, request: Mapping[str, Any] | None = None
+    ) -> Config:
+        """The configuration as the files say now (raises `ConfigError`)."""
+        config = load_config(
+            self.config.codex_home,
+            overrides=self.overrides,
+            enable=self._enable,
+            disable=self._disable,
+            cwd=cwd,
+            request=request,
         )
+        return self.with_runtime_features(config)
+
+    def with_runtime_features(self, config: Config) -> Config:
+        features = set(config.features)
+        for name, enabled in self.runtime_features.items():
+            if name in config.feature_table:
+                continue  # the user's own [features] entry wins
+            if enabled:
+                features.add(name)
+            else:
+                features.discard(name)
+        return dataclasses.replace(config, features=frozenset(features))
+
+    def thread_config(self, cwd: Path, request: Mapping[str, Any]) -> Config:
+        """A thread's configuration, or a client error saying why there is none."""
+        try:
+            return self.load_config(cwd=cwd, request=request)
+        except ConfigError as exc:
+            raise ClientError(f"failed to load configuration: {exc.message}") from None
+
+    def reload_config(self) -> None:
+        """Pick up edited files for what is not per-thread (e.g. after `config/value/write`)."""
+        try:
+            self.config = self.load_config(cwd=self.config.cwd)
+            self.config_error = None
+        except ConfigError as exc:
+            self.config_error = exc
+
+    def require_config(self) -> Config:
+        if self.config_error is not None:
+            raise ClientError(f"failed to load configuration: {self.config_error.message}")
+        return self.config
+
+    def credential(self, provider: ModelProvider | None = None) -> str | None:
+        """The key `provider` (default: the configured one) is sent, and only its own."""
+        return credential_for(provider or self.config.provider, self.auth)
+
+    def provider_settings(self, config: Config | None = None) -> ProviderSettings:
+        from parley.config.turn_options import provider_settings
+
+        return provider_settings(config or self.config)
 
     def thread(self, raw_id: str) -> ThreadRuntime:
         """A loaded thread by its client-supplied id (`thread not found` otherwise)."""
@@ -87,6 +233,8 @@ class AppServer:
     def equip(self, thread: ThreadRuntime) -> None:
         """Give a new or loaded thread its MCP servers (connecting in the background) and its
         skills, and watch its skill folders for changes."""
+        from parley.skills.extension import SkillsExtension
+
         tools = self.mcp.for_thread(thread.id)
         tools.start()
         thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
@@ -95,6 +243,8 @@ class AppServer:
     async def require_mcp_servers(self, thread: ThreadRuntime) -> None:
         """Wait for the thread's required MCP servers; if any failed, the thread is unloaded and
         the request fails, naming them (as the reference fails thread/start and thread/resume)."""
+        from parley.mcp.thread_tools import ThreadMcp
+
         for extension in thread.extensions:
             if not isinstance(extension, ThreadMcp):
                 continue
@@ -106,9 +256,12 @@ class AppServer:
                 )
 
     async def shutdown(self) -> None:
-        await self.threads.close_all()
-        await self.mcp.close()
-        await self.skills.close()
+        if self._built("threads"):
+            await self.threads.close_all()
+        if self._built("mcp"):
+            await self.mcp.close()
+        if self._built("skills"):
+            await self.skills.close()
 
 
 class ClientSession:
@@ -130,11 +283,13 @@ class ClientSession:
     # ---- identity used by threads ------------------------------------------------------
     @property
     def client_name(self) -> str:
-        return self.rpc.client.name
+        """The originator Parley presents upstream: the environment's override, else the
+        client's name."""
+        return os.environ.get(ORIGINATOR_OVERRIDE_ENV) or self.rpc.client.name
 
     @property
     def user_agent(self) -> str:
-        return user_agent(self.rpc.client.name, self.rpc.client.version)
+        return user_agent(self.client_name, self.rpc.client.version)
 
     # ---- output ------------------------------------------------------------------------
     def notify(self, method: str, params: dict[str, Any]) -> None:
@@ -246,6 +401,8 @@ class ClientSession:
         if method == "initialize":
             return self._initialize(request)
         self.rpc.require_initialized()
+        from parley.server.handlers import HANDLERS, NO_PARAMS_OK
+
         handler = HANDLERS.get(method)
         if handler is None:
             raise MethodNotFound(method)
@@ -264,6 +421,9 @@ class ClientSession:
                 # As the reference: malformed params are reported before the gate.
                 spec = BY_NAME.get(method)
                 if spec is not None and spec.params is not None:
+                    from parley.protocol import models as m
+                    from parley.protocol.params import parse_params
+
                     parse_params(getattr(m, spec.params), params)
                 self.rpc.require_experimental(reason)
         return await handler(self, params if params is not None else {})
@@ -280,7 +440,8 @@ class ClientSession:
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(ConnectionError("client disconnected"))
-        for thread in self.server.threads:
+        threads = self.server.threads if self.server._built("threads") else ()
+        for thread in threads:
             was_subscribed = self in thread.subscribers
             thread.unsubscribe(self)
             if not thread.subscribers:
@@ -296,9 +457,18 @@ class ClientSession:
 
     # ---- handlers ----------------------------------------------------------------------
     def _initialize(self, request: Request) -> Any:
-        params = parse_params(m.InitializeParams, request.params)
+        # The light handshake models (same schema as the generated ones): the reply must not
+        # wait for the ~600 generated models to be built.
+        from parley.protocol.handshake import InitializeParams
+        from parley.protocol.params import parse_params
+
+        params = parse_params(InitializeParams, request.params)
         caps = params.capabilities
         info = params.client_info
+        if not os.environ.get(ORIGINATOR_OVERRIDE_ENV) and not is_header_value(info.name):
+            raise ClientError(
+                f"Invalid clientInfo.name: '{info.name}'. Must be a valid HTTP header value."
+            )
         client = ClientInfo(name=info.name, title=info.title, version=info.version)
         self.rpc.accept_initialize(
             client,
@@ -306,6 +476,7 @@ class ClientSession:
             opt_out=(caps.opt_out_notification_methods or []) if caps else [],
         )
         self.after_response(self._send_startup_warnings)
+        self.after_response(self.server.warm_up)
         return {
             "userAgent": self.user_agent,
             "codexHome": str(self.server.config.codex_home),
@@ -314,17 +485,5 @@ class ClientSession:
         }
 
     def _send_startup_warnings(self) -> None:
-        config = self.server.config
-        for warning in config.warnings:
-            self.notify("configWarning", {"summary": warning, "details": None})
-        if config.sandbox_mode != "danger-full-access":
-            problem = sandbox_problem()
-            if problem is not None:
-                self.notify(
-                    "configWarning",
-                    {
-                        "summary": f"sandboxed commands will be refused: {problem}",
-                        "details": "Install bubblewrap (Debian/Ubuntu: apt-get install "
-                        'bubblewrap) or set sandbox_mode = "danger-full-access".',
-                    },
-                )
+        for warning in startup_warnings(self.server):
+            self.notify("configWarning", warning)

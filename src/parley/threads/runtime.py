@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,6 +30,7 @@ from parley.agent.turn import (
     TurnSettings,
     run_turn,
 )
+from parley.config.turn_options import turn_options
 from parley.rpc.errors import ClientError
 from parley.threads import rollout
 from parley.threads.ids import uuid7
@@ -102,6 +104,10 @@ class ThreadSettings:
     network_access: bool = False
     base_instructions: str | None = None
     developer_instructions: str | None = None
+    # The thread's effective configuration (request fields, roots, notify for each turn) and
+    # the credential its provider gets; None: the server's.
+    config: Config | None = None
+    credential: Callable[[], str | None] | None = None
 
 
 @dataclass
@@ -113,6 +119,8 @@ class ActiveTurn:
     steering: list[list[dict[str, Any]]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
     interrupted: bool = False
+    # `responsesapiClientMetadata` of turn/start, replaced by a turn/steer that carries one.
+    client_metadata: dict[str, str] = field(default_factory=dict)
 
 
 def _now() -> int:
@@ -291,7 +299,7 @@ class ThreadRuntime:
         return TurnSettings(
             model=s.model,
             provider=s.provider,
-            api_key=self._api_key(),
+            api_key=s.credential() if s.credential is not None else self._api_key(),
             cwd=s.cwd,
             sandbox_mode=s.sandbox_mode,
             approval_policy=s.approval_policy,
@@ -305,14 +313,18 @@ class ThreadRuntime:
 
     def _command_settings(self) -> dict[str, Any]:
         """The config that shapes the agent's commands (none in unit tests without a config)."""
-        if self.config is None:
+        # The thread's own configuration (its cwd's project layers, its request), else the
+        # server's.
+        config = self.settings.config or self.config
+        if config is None:
             return {}
         return {
-            "shell_environment": self.config.shell_environment_policy,
-            "codex_home": self.config.codex_home,
-            "features": self.config.features,
-            "compact_prompt": self.config.compact_prompt,
-            "auto_compact_token_limit": self.config.model_auto_compact_token_limit,
+            "shell_environment": config.shell_environment_policy,
+            "codex_home": config.codex_home,
+            "features": config.features,
+            "compact_prompt": config.compact_prompt,
+            "auto_compact_token_limit": config.model_auto_compact_token_limit,
+            "configured": turn_options(config, self.settings.model),
         }
 
     def start_turn(
@@ -321,15 +333,17 @@ class ThreadRuntime:
         *,
         origin: str = "client",
         turn_id: str | None = None,
+        client_metadata: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         previous = self.active
         if self.is_running and previous is not None:
             # As the reference: input for a busy thread joins the running turn (it reaches the
             # turn's next model request), and the client gets that turn back.
-            self.steer(user_input, expected_turn_id=None)
+            self.steer(user_input, expected_turn_id=None, client_metadata=client_metadata)
             return self._running_turn_wire(previous)
         self.lifecycle.apply(TurnEvent.START)
         turn = ActiveTurn(id=turn_id or uuid7(), origin=origin, started_at=_now())
+        turn.client_metadata = dict(client_metadata or {})
         self.active = turn
         # An interrupted turn may still be winding down: the new one starts after it ended.
         after = previous.task if previous is not None else None
@@ -356,13 +370,20 @@ class ThreadRuntime:
             "durationMs": None,
         }
 
-    def steer(self, user_input: list[dict[str, Any]], expected_turn_id: str | None) -> str:
+    def steer(
+        self,
+        user_input: list[dict[str, Any]],
+        expected_turn_id: str | None,
+        client_metadata: dict[str, str] | None = None,
+    ) -> str:
         turn = self.active
         if not self.is_running or turn is None:
             raise ClientError("no active turn to steer")
         if expected_turn_id is not None and expected_turn_id != turn.id:
             raise ClientError(f"expected active turn id `{expected_turn_id}` but found `{turn.id}`")
         turn.steering.append(list(user_input))
+        if client_metadata is not None:
+            turn.client_metadata = dict(client_metadata)
         if self.realtime is not None and self.realtime.is_running:
             text = text_of(user_input)
             if text:
@@ -587,6 +608,9 @@ class _TurnIO:
 
     def record(self, item: dict[str, Any]) -> None:
         self._thread.record.append(rollout.response_item_line(item))
+
+    def client_metadata(self) -> dict[str, str]:
+        return self._turn.client_metadata
 
     def record_compaction(self, summary: str, replacement: list[dict[str, Any]]) -> None:
         """The model history from here on is `replacement` (a compaction's result)."""

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from parley.server.handlers.account import account_logout, account_read, login_start
+from parley.server.handlers.account import (
+    account_logout,
+    account_read,
+    login_cancel,
+    login_start,
+    rate_limits_read,
+)
 from parley.server.handlers.apps import (
     app_list,
     thread_decrement_elicitation,
@@ -18,7 +24,15 @@ from parley.server.handlers.command_exec import (
     command_exec_write,
 )
 from parley.server.handlers.compaction import thread_compact_start
-from parley.server.handlers.config import config_read
+from parley.server.handlers.config import (
+    config_batch_write,
+    config_read,
+    config_requirements_read,
+    config_value_write,
+    experimental_feature_enablement_set,
+    experimental_feature_list,
+    mock_experimental_method,
+)
 from parley.server.handlers.fs import (
     fs_copy,
     fs_create_directory,
@@ -42,7 +56,7 @@ from parley.server.handlers.mcp import (
     mcp_server_reload,
     mcp_server_status_list,
 )
-from parley.server.handlers.models import model_list
+from parley.server.handlers.models import collaboration_mode_list, model_list
 from parley.server.handlers.plugins import (
     plugin_install,
     plugin_list,
@@ -104,6 +118,15 @@ HANDLERS: dict[str, Handler] = {
     "thread/unarchive": thread_unarchive,
     "thread/unsubscribe": thread_unsubscribe,
     "thread/loaded/list": thread_loaded_list,
+    "account/login/cancel": login_cancel,
+    "account/rateLimits/read": rate_limits_read,
+    "config/value/write": config_value_write,
+    "config/batchWrite": config_batch_write,
+    "configRequirements/read": config_requirements_read,
+    "experimentalFeature/list": experimental_feature_list,
+    "experimentalFeature/enablement/set": experimental_feature_enablement_set,
+    "collaborationMode/list": collaboration_mode_list,
+    "mock/experimentalMethod": mock_experimental_method,
     "thread/backgroundTerminals/clean": background_terminals_clean,
     "thread/compact/start": thread_compact_start,
     "thread/shellCommand": thread_shell_command,
@@ -142,4 +165,11 @@ HANDLERS: dict[str, Handler] = {
     "thread/increment_elicitation": thread_increment_elicitation,
     "thread/decrement_elicitation": thread_decrement_elicitation,
 }
-NO_PARAMS_OK = frozenset({"account/logout", "config/mcpServer/reload"})
+NO_PARAMS_OK = frozenset(
+    {
+        "account/logout",
+        "account/rateLimits/read",
+        "configRequirements/read",
+        "config/mcpServer/reload",
+    }
+)

@@ -1,7 +1,8 @@
-"""account/*: API-key login, the account read and logout."""
+"""account/*: API-key login (as `forced_login_method` allows), the account, logout, rate limits."""
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from parley.protocol import models as m
@@ -12,10 +13,18 @@ if TYPE_CHECKING:
     from parley.server.session import ClientSession
 
 
+CHATGPT_LOGIN_TYPES = ("chatgpt", "chatgptDeviceCode", "chatgptAuthTokens")
+
+
 async def login_start(session: ClientSession, raw: Any) -> Any:
+    forced = session.server.config.forced_login_method
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    if forced == "api" and kind in CHATGPT_LOGIN_TYPES:
+        raise ClientError("ChatGPT login is disabled. Use API key login instead.")
+    if forced == "chatgpt" and kind == "apiKey":
+        raise ClientError("API key login is disabled. Use ChatGPT login instead.")
     if isinstance(raw, dict) and raw.get("type") not in (None, "apiKey"):
-        kind = raw.get("type")
-        if kind in ("chatgpt", "chatgptDeviceCode", "chatgptAuthTokens"):
+        if kind in CHATGPT_LOGIN_TYPES:
             raise ClientError(
                 f'login type `{kind}` is not supported by Parley; use {{"type": "apiKey"}}'
             )
@@ -48,3 +57,20 @@ async def account_logout(session: ClientSession, raw: Any) -> Any:
         lambda: session.server.broadcast("account/updated", {"authMode": None, "planType": None}),
     )
     return {}
+
+
+async def login_cancel(session: ClientSession, raw: Any) -> Any:
+    params = parse_params(m.CancelLoginAccountParams, raw)
+    try:
+        uuid.UUID(params.login_id)
+    except ValueError:
+        raise ClientError(f"invalid login id: {params.login_id}") from None
+    # Parley runs no browser or device-code logins, so there is never one to cancel.
+    return {"status": "notFound"}
+
+
+async def rate_limits_read(session: ClientSession, raw: Any) -> Any:
+    if session.server.auth.stored_key is None:
+        raise ClientError("codex account authentication required to read rate limits")
+    # Usage windows exist only for ChatGPT accounts, which Parley does not sign in.
+    raise ClientError("chatgpt authentication required to read rate limits")

@@ -8,11 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from parley.config import Config
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
 from parley.rpc.errors import ClientError
 from parley.server.handlers.agent_params import apply_thread_start_agent_params
 from parley.server.handlers.wire import dump, enum_value
+from parley.server.thread_config import request_overrides
 from parley.threads.registry import ListQuery
 from parley.threads.runtime import ThreadRuntime, ThreadSettings
 
@@ -20,17 +22,18 @@ if TYPE_CHECKING:
     from parley.server.session import ClientSession
 
 
-def _sandbox_wire(mode: str, network: bool, cwd: Path) -> dict[str, Any]:
+def _sandbox_wire(mode: str, network: bool, cwd: Path, config: Config | None) -> dict[str, Any]:
     if mode == "danger-full-access":
         return {"type": "dangerFullAccess"}
     if mode == "workspace-write":
+        extra = [str(root) for root in config.writable_roots] if config else []
         return {
             "type": "workspaceWrite",
-            "writableRoots": [str(cwd)],
+            "writableRoots": [str(cwd), *[root for root in extra if root != str(cwd)]],
             "readOnlyAccess": {"type": "fullAccess"},
             "networkAccess": network,
-            "excludeTmpdirEnvVar": False,
-            "excludeSlashTmp": False,
+            "excludeTmpdirEnvVar": bool(config and config.exclude_tmpdir_env_var),
+            "excludeSlashTmp": bool(config and config.exclude_slash_tmp),
         }
     return {"type": "readOnly", "access": {"type": "fullAccess"}, "networkAccess": False}
 
@@ -41,12 +44,12 @@ def _thread_response(thread: ThreadRuntime, include_turns: bool = False) -> dict
         "thread": thread.wire(include_turns=include_turns),
         "model": s.model,
         "modelProvider": s.model_provider,
-        "serviceTier": None,
+        "serviceTier": s.config.service_tier if s.config else None,
         "cwd": str(s.cwd),
         "approvalPolicy": s.approval_policy,
         "approvalsReviewer": "user",
-        "sandbox": _sandbox_wire(s.sandbox_mode, s.network_access, s.cwd),
-        "reasoningEffort": None,
+        "sandbox": _sandbox_wire(s.sandbox_mode, s.network_access, s.cwd, s.config),
+        "reasoningEffort": s.config.reasoning_effort if s.config else None,
     }
 
 
@@ -64,24 +67,27 @@ def _resolve_cwd(raw: str | None, default: Path) -> Path:
 def _settings_from(
     session: ClientSession, params: Any, base: ThreadSettings | None = None
 ) -> ThreadSettings:
-    """Thread settings from start/resume/fork params over `base` (else the config)."""
-    config = session.server.config
-    provider_id = params.model_provider
-    if provider_id and provider_id != config.provider.id:
-        raise ClientError(
-            f"Invalid request: model provider `{provider_id}` is not configured "
-            f"(configured: `{config.provider.id}`)"
-        )
+    """Thread settings from start/resume/fork params over `base` (else the configuration of
+    the thread's cwd, see `parley.server.thread_config`)."""
+    server = session.server
     cwd = _resolve_cwd(params.cwd, base.cwd if base else Path.cwd())
-    approval = enum_value(params.approval_policy)
+    remembered = (
+        {
+            "model": base.model,
+            "sandbox_mode": base.sandbox_mode,
+            "approval_policy": base.approval_policy,
+        }
+        if base
+        else {}
+    )
+    config = server.thread_config(cwd, remembered | request_overrides(params))
     return ThreadSettings(
-        model=params.model or (base.model if base else config.model),
+        model=config.model,
         model_provider=config.provider.id,
-        provider=session.server.provider_settings(),
+        provider=server.provider_settings(config),
         cwd=cwd,
-        sandbox_mode=enum_value(params.sandbox)
-        or (base.sandbox_mode if base else config.sandbox_mode),
-        approval_policy=approval or (base.approval_policy if base else config.approval_policy),
+        sandbox_mode=config.sandbox_mode,
+        approval_policy=enum_value(params.approval_policy) or config.approval_policy,
         network_access=base.network_access if base else config.network_access,
         # An explicitly empty override means no system prompt at all (not the default one).
         base_instructions=params.base_instructions
@@ -89,6 +95,8 @@ def _settings_from(
         else (base.base_instructions if base else None),
         developer_instructions=params.developer_instructions
         or (base.developer_instructions if base else None),
+        config=config,
+        credential=lambda: server.credential(config.provider),
     )
 
 

@@ -10,6 +10,7 @@ from parley.protocol import models as m
 from parley.protocol.params import parse_params
 from parley.rpc.errors import ClientError, InvalidParams
 from parley.server.handlers.wire import dump, enum_value
+from parley.server.thread_config import apply_turn_config
 from parley.threads.runtime import ThreadRuntime
 
 if TYPE_CHECKING:
@@ -54,7 +55,10 @@ async def turn_start(session: ClientSession, raw: Any) -> Any:
         raise ClientError("Invalid request: `input` must contain at least one item")
     _apply_turn_overrides(thread, params)
     _apply_turn_options(thread, params)
-    return {"turn": thread.start_turn(user_input)}
+    apply_turn_config(thread.settings, params)
+    return {
+        "turn": thread.start_turn(user_input, client_metadata=params.responsesapi_client_metadata)
+    }
 
 
 def _apply_turn_options(thread: ThreadRuntime, params: m.TurnStartParams) -> None:
@@ -120,7 +124,11 @@ def _apply_turn_overrides(thread: ThreadRuntime, params: Any) -> None:
 async def turn_steer(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.TurnSteerParams, raw)
     thread = session.server.thread(params.thread_id)
-    turn_id = thread.steer(_input_list(params), params.expected_turn_id)
+    turn_id = thread.steer(
+        _input_list(params),
+        params.expected_turn_id,
+        client_metadata=params.responsesapi_client_metadata,
+    )
     return {"turnId": turn_id}
 
 

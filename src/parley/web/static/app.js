@@ -302,7 +302,9 @@ class MicError extends Error {}
 // --- the page's state -------------------------------------------------------------------------
 
 const fragment = new URLSearchParams(location.hash.slice(1));
-const token = fragment.get("token") || "";
+// The token leaves the address bar at once; this tab keeps it so a reload still works.
+const token = fragment.get("token") || sessionStorage.getItem("parley-token") || "";
+if (fragment.get("token")) sessionStorage.setItem("parley-token", token);
 const audio = new Audio();
 const state = {
   threadId: null,
@@ -371,7 +373,8 @@ function workList() {
 function renderDiff(diff) {
   const pre = el("pre", { class: "diff" });
   for (const line of (diff || "").split("\n")) {
-    const cls = line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : line.startsWith("@@") ? "hunk" : "";
+    const header = line.startsWith("+++") || line.startsWith("---");
+    const cls = header ? "file" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : line.startsWith("@@") ? "hunk" : "";
     pre.append(el("span", { class: cls, text: line + "\n" }));
   }
   return pre;
@@ -885,6 +888,7 @@ async function main() {
     if (response.status === 403) {
       setStatus("error", "Access refused");
       stats.refused = true;
+      sessionStorage.removeItem("parley-token");
       showError("Access refused: this link's token is not the one of the running `parley web`. Use the link it printed.");
       return;
     }
