@@ -27,10 +27,10 @@ from typing import Any
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.types import (
     BlobResourceContents,
-    ListResourcesResult,
-    ListResourceTemplatesResult,
     ReadResourceRequest,
     ReadResourceResult,
+    Resource,
+    ResourceTemplate,
     ServerResult,
     TextResourceContents,
     ToolAnnotations,
@@ -96,16 +96,16 @@ def slow_inventory_server(tool_name: str, calls: list[str] | None = None) -> Fas
     low = server._mcp_server
 
     @low.list_resources()  # type: ignore[no-untyped-call, untyped-decorator]
-    async def slow_resources() -> ListResourcesResult:
+    async def slow_resources() -> list[Resource]:
         seen.append("resources/list")
         await asyncio.sleep(2)
-        return ListResourcesResult(resources=[])
+        return []
 
     @low.list_resource_templates()  # type: ignore[no-untyped-call, untyped-decorator]
-    async def slow_templates() -> ListResourceTemplatesResult:
+    async def slow_templates() -> list[ResourceTemplate]:
         seen.append("resources/templates/list")
         await asyncio.sleep(2)
-        return ListResourceTemplatesResult(resourceTemplates=[])
+        return []
 
     return server
 
