@@ -71,13 +71,10 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
         else:
             from parley.server.session import AppServer
 
-            config = load_config(
-                prepared_codex_home(),
-                overrides=overrides,
-                enable=enable,
-                disable=globals_["disable"],
-            )
-            app_server = AppServer(config)
+            disable = globals_["disable"]
+            config = load_config(prepared_codex_home(), overrides, enable, disable, cwd=Path.cwd())
+            # The server re-reads the configuration per thread: it needs the same options.
+            app_server = AppServer(config, overrides=overrides, enable=enable, disable=disable)
             backend = LocalBackend(app_server)
         label = None
         if simulator is not None:
