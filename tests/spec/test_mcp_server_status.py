@@ -4,15 +4,14 @@ Each test starts real streamable-HTTP MCP servers written with the MCP Python SD
 (`support.mcp_servers`) and a real `parley app-server` subprocess whose config names them, then
 lists their status over JSON-RPC exactly as the Rust test does. Nothing is out of scope.
 
-One deliberate difference: upstream gives the `toolsAndAuthOnly` answer 500 ms; on a machine
-shared by many test runs, starting the connection alone can take longer, so the twin allows
-`TOOLS_ONLY_DEADLINE` (1.5 s), still well under the 4 s the skipped inventory calls would take
-(two sequential 2 s listings), which is what the test is about.
+One deliberate difference: upstream gives the `toolsAndAuthOnly` answer 500 ms to show that the
+slow (2 s) resource listings were skipped. A deadline that tight fails on a loaded machine for
+reasons of its own, so the twin checks the same thing without timing: the test server records
+every listing, and none may have been asked for (the read deadline is only a safety net).
 """
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ from support.mcp_servers import (
 from support.mock_responses import MockResponsesServer
 
 DEFAULT_READ_TIMEOUT = 10.0
-TOOLS_ONLY_DEADLINE = 1.5
 
 
 async def _list_status(mcp: AppServerProcess, detail: str | None) -> Any:
@@ -66,7 +64,8 @@ async def test_mcp_server_status_list_tools_and_auth_only_skips_slow_inventory_c
     server = MockResponsesServer([])  # started by `async with`
     codex_home = tmp_path / "home"
     codex_home.mkdir()
-    async with server, serve_http(slow_inventory_server("lookup")) as mcp_server_url:
+    listings: list[str] = []
+    async with server, serve_http(slow_inventory_server("lookup", listings)) as mcp_server_url:
         config = mock_responses_config_toml(server.uri)
         config += f'\n[mcp_servers.some-server]\nurl = "{mcp_server_url}/mcp"\n'
         (codex_home / "config.toml").write_text(config)
@@ -77,8 +76,9 @@ async def test_mcp_server_status_list_tools_and_auth_only_skips_slow_inventory_c
                 "mcpServerStatus/list",
                 {"cursor": None, "limit": None, "detail": "toolsAndAuthOnly"},
             )
-            async with asyncio.timeout(TOOLS_ONLY_DEADLINE):
-                message = await mcp.read_stream_until_response_message(request_id)
+            message = await mcp.read_stream_until_response_message(
+                request_id, DEFAULT_READ_TIMEOUT
+            )
             response = message["result"]
 
     assert response["nextCursor"] is None
@@ -88,6 +88,7 @@ async def test_mcp_server_status_list_tools_and_auth_only_skips_slow_inventory_c
     assert set(status["tools"]) == {"lookup"}
     assert status["resources"] == []
     assert status["resourceTemplates"] == []
+    assert listings == [], "the slow inventory listings must be skipped"
 
 
 async def test_mcp_server_status_list_keeps_tools_for_sanitized_name_collisions(

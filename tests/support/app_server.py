@@ -45,8 +45,10 @@ __all__ = [
 ]
 
 DEFAULT_CLIENT_NAME = "codex-app-server-tests"
-DEFAULT_TIMEOUT = 10.0
-EXIT_TIMEOUT = 5.0
+# Safety nets only (a loaded 2-core CI machine can take seconds to start a server); no test
+# passes or fails by how fast an answer comes.
+DEFAULT_TIMEOUT = 30.0
+EXIT_TIMEOUT = 15.0
 STDERR_FILE_NAME = "app-server.stderr.log"
 # A realtime appendAudio line can carry megabytes of base64; don't let the line reader choke.
 _LINE_LIMIT = 256 * 1024 * 1024

@@ -27,10 +27,10 @@ from typing import Any
 from mcp.server.fastmcp import Context, FastMCP
 from mcp.types import (
     BlobResourceContents,
-    ListResourcesResult,
-    ListResourceTemplatesResult,
     ReadResourceRequest,
     ReadResourceResult,
+    Resource,
+    ResourceTemplate,
     ServerResult,
     TextResourceContents,
     ToolAnnotations,
@@ -87,21 +87,25 @@ def status_server(tool_name: str) -> FastMCP:
     return server
 
 
-def slow_inventory_server(tool_name: str) -> FastMCP:
-    """Tools answer at once; listing resources or templates takes two seconds."""
+def slow_inventory_server(tool_name: str, calls: list[str] | None = None) -> FastMCP:
+    """Tools answer at once; listing resources or templates takes two seconds (each listing is
+    recorded in `calls`)."""
+    seen = calls if calls is not None else []
     server = FastMCP("slow-inventory-test")
     _raw_tool(server, tool_name)
     low = server._mcp_server
 
     @low.list_resources()  # type: ignore[no-untyped-call, untyped-decorator]
-    async def slow_resources() -> ListResourcesResult:
+    async def slow_resources() -> list[Resource]:
+        seen.append("resources/list")
         await asyncio.sleep(2)
-        return ListResourcesResult(resources=[])
+        return []
 
     @low.list_resource_templates()  # type: ignore[no-untyped-call, untyped-decorator]
-    async def slow_templates() -> ListResourceTemplatesResult:
+    async def slow_templates() -> list[ResourceTemplate]:
+        seen.append("resources/templates/list")
         await asyncio.sleep(2)
-        return ListResourceTemplatesResult(resourceTemplates=[])
+        return []
 
     return server
 

@@ -132,7 +132,7 @@ def test_override_and_unknown_key(codex_home: Path) -> None:
     (codex_home / "config.toml").write_text("[shell_environment_policy]\nbogus = 1\n")
     config = load_config(codex_home, ["shell_environment_policy.inherit=none"])
     assert config.shell_environment_policy.inherit is Inherit.NONE
-    assert any("shell_environment_policy.bogus" in w for w in config.warnings)
+    assert any("shell_environment_policy.bogus" in w.summary for w in config.warnings)
 
 
 async def test_configured_policy_reaches_commands_on_the_wire(

@@ -19,14 +19,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import functools
 import logging
 import random
+import ssl
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 
+import certifi
 import httpx
 import orjson
 from httpx_sse import EventSource, SSEError
@@ -128,6 +131,18 @@ def _is_loopback(url: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context (and one read of the certificate bundle) per process, shared by every
+    turn's HTTP client: loading the bundle costs more than a whole local round trip."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def warm_http_stack() -> None:
+    """Build the shared TLS context ahead of the first turn (see `parley.server.preload`)."""
+    tls_context()
+
+
 class ResponsesClient:
     """One turn's connection to the provider; use as an async context manager."""
 
@@ -150,6 +165,7 @@ class ResponsesClient:
     async def __aenter__(self) -> ResponsesClient:
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(30.0, read=self._provider.stream_idle_timeout_s),
+            verify=tls_context(),
             # Proxy settings from the environment apply, except to a provider on this machine.
             trust_env=not _is_loopback(self._provider.responses_url),
         )

@@ -12,6 +12,7 @@ from parley.config.shell_environment import ShellEnvironmentPolicy
 # The reference sends OpenAI's `fast` tier under the API's name for it.
 SERVICE_TIER_WIRE = {"fast": "priority"}
 
+
 @dataclass(frozen=True)
 class ProviderSettings:
     """Where the Responses API is and how hard to retry it."""

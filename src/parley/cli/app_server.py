@@ -26,14 +26,12 @@ from parley.server.session import AppServer
 log = logging.getLogger(__name__)
 
 
-def run_app_server(
-    listen: str, globals_: dict[str, list[str]], ws_auth: WsAuthArgs | None = None
-) -> int:
-    try:
-        codex_home = resolve_codex_home()
-    except ConfigError as exc:
-        print(f"parley: {exc}", file=sys.stderr)
-        return 2
+def build_server(globals_: dict[str, list[str]]) -> AppServer:
+    """The app-server for these global flags. A configuration that cannot be used is served on
+    the defaults, as the reference does: each client is told (`configWarning`) and the requests
+    that need the configuration fail with the reason. Raises `ConfigError` only when CODEX_HOME
+    itself cannot be used."""
+    codex_home = resolve_codex_home()
     options = {
         "overrides": globals_["config"],
         "enable": globals_["enable"],
@@ -49,13 +47,22 @@ def run_app_server(
             cwd=Path.cwd(),
         )
     except ConfigError as exc:
-        # As the reference: keep serving on the defaults, tell each client (configWarning)
-        # and fail the requests that need the configuration with this reason.
         print(f"parley: invalid configuration; using defaults: {exc}", file=sys.stderr)
         config, config_error = Config(codex_home=codex_home), exc
+    return AppServer(config, config_error=config_error, **options)
+
+
+def run_app_server(
+    listen: str, globals_: dict[str, list[str]], ws_auth: WsAuthArgs | None = None
+) -> int:
+    try:
+        server = build_server(globals_)
+    except ConfigError as exc:
+        print(f"parley: {exc}", file=sys.stderr)
+        return 2
 
     def make_server() -> AppServer:
-        return AppServer(config, config_error=config_error, **options)
+        return server
 
     try:
         policy = policy_from_args(ws_auth or WsAuthArgs())

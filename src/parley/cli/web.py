@@ -15,7 +15,6 @@ import contextlib
 import os
 import signal
 import sys
-import webbrowser
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,6 +95,8 @@ async def _run(args: argparse.Namespace, globals_: dict[str, list[str]]) -> int:
         print("parley web: Ctrl-C to stop", flush=True)
         if not args.no_browser:
             # Some browsers block until closed when started from a terminal: keep it off the loop.
+            import webbrowser  # only here: importing it costs every other subcommand's start
+
             opener = asyncio.get_running_loop().run_in_executor(None, webbrowser.open, page.url)
             opener.add_done_callback(lambda f: f.exception())
         stop = asyncio.Event()

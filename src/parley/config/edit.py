@@ -191,9 +191,7 @@ def apply_edits(
     return WriteResult(user_file, version_of(tree), _first_override(stack, user, written))
 
 
-def _first_override(
-    stack: Any, user: Layer, written: list[list[str]]
-) -> dict[str, Any] | None:
+def _first_override(stack: Any, user: Layer, written: list[list[str]]) -> dict[str, Any] | None:
     """When a layer above the user file still decides a written key: which, and its value."""
     origins = stack.origins()
     effective = stack.effective()

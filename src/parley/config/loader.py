@@ -194,9 +194,7 @@ class Config:
     provider: ModelProvider = field(default_factory=openai_provider)
     realtime: RealtimeConfig = field(default_factory=RealtimeConfig)
     features: frozenset[str] = frozenset()
-    shell_environment_policy: ShellEnvironmentPolicy = field(
-        default_factory=ShellEnvironmentPolicy
-    )
+    shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     warnings: tuple[ConfigWarning, ...] = ()
     profile: str | None = None
     reasoning_effort: str | None = None

@@ -28,16 +28,13 @@ from mcp.shared.context import RequestContext
 from mcp.shared.exceptions import McpError
 
 from parley.mcp.config import HttpTransport, McpServerConfig, StdioTransport, http_headers
+from parley.mcp.errors import McpCallError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 ElicitationHandler = Callable[[str, types.ElicitRequestParams], Awaitable[types.ElicitResult]]
-
-
-class McpCallError(Exception):
-    """A request to an MCP server failed; the message is for the user and the model."""
 
 
 @dataclass

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parley.mcp.config import McpServerConfig, load_servers
-from parley.mcp.connection import McpCallError, McpConnection
+from parley.mcp.errors import McpCallError
+
+if TYPE_CHECKING:
+    from parley.mcp.connection import McpConnection
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +35,19 @@ class McpHub:
         self.broadcast = broadcast
         self.generation = 0
         self._threads: list[Any] = []
+        self._sdk_loading: asyncio.Future[Any] | None = None
 
     def servers(self) -> dict[str, McpServerConfig]:
         """The configured servers as the file says now, disabled ones left out."""
         return {name: c for name, c in load_servers(self.codex_home).items() if c.enabled}
+
+    def preload_sdk(self) -> None:
+        """When the config names servers, load the MCP SDK in a worker thread now, so the first
+        thread or status listing does not wait for the import (it takes a moment)."""
+        if self._sdk_loading is None and self.servers():
+            self._sdk_loading = asyncio.get_running_loop().run_in_executor(
+                None, importlib.import_module, "parley.mcp.connection"
+            )
 
     def reload(self) -> None:
         self.generation += 1
@@ -65,6 +78,8 @@ async def snapshot(
 ) -> dict[str, McpConnection | str]:
     """Connect to every server at once for a status listing; each entry is the connected
     (already closed) connection with its inventory, or the reason it failed."""
+
+    from parley.mcp.connection import McpConnection  # the SDK loads only when needed
 
     async def one(config: McpServerConfig) -> McpConnection | str:
         connection = McpConnection(config)

@@ -16,16 +16,17 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from mcp import types
-
 from parley.agent.extensions import CallChannel, ExtensionCall, TurnOffer
 from parley.mcp import tool_call
 from parley.mcp.config import McpServerConfig
-from parley.mcp.connection import McpCallError, McpConnection
+from parley.mcp.errors import McpCallError
 from parley.mcp.names import ToolRef, qualify
 
 if TYPE_CHECKING:
+    from mcp import types
+
     from parley.agent.settings import TurnSettings
+    from parley.mcp.connection import McpConnection
     from parley.mcp.hub import McpHub
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,12 @@ class ThreadMcp:
     def start(self) -> None:
         """Begin connecting to every configured server (no waiting)."""
         self._generation = self._hub.generation
-        for name, config in self._hub.servers().items():
+        servers = self._hub.servers()
+        if not servers:
+            return
+        from parley.mcp.connection import McpConnection  # the SDK loads only when needed
+
+        for name, config in servers.items():
             connection = McpConnection(config, self._forward_elicitation)
             self._connections[name] = connection
             self._hub.announce(name, "starting")
@@ -197,6 +203,8 @@ class ThreadMcp:
     async def _forward_elicitation(
         self, server: str, params: types.ElicitRequestParams
     ) -> types.ElicitResult:
+        from mcp import types
+
         turn, settings = self._turn, self._settings
         if turn is None or settings is None:
             return types.ElicitResult(action="decline")

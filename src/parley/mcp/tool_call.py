@@ -5,10 +5,12 @@ is made by `parley.mcp.thread_tools`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from mcp import types
+
+if TYPE_CHECKING:
+    from mcp import types
 
 APPROVAL_KIND_KEY = "codex_approval_kind"
 APPROVAL_KIND = "mcp_tool_call"

@@ -45,7 +45,6 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 from typing_extensions import TypeAliasType
 
-from parley.protocol.models import ThreadRealtimeAudioChunk
 from parley.rpc.errors import ClientError
 
 M = TypeVar("M", bound=BaseModel)
@@ -101,8 +100,12 @@ def parse_params(model_cls: type[BaseModel] | TypeAliasType, params: object) -> 
     if not isinstance(result, BaseModel):  # a generated alias that is not an object type
         raise TypeError(f"{model_cls!r} does not describe a params object")
     audio = getattr(result, "audio", None)
-    if isinstance(audio, ThreadRealtimeAudioChunk):
-        check_base64(audio.data, "audio.data")
+    if audio is not None:
+        # Only generated models have an `audio` field, so the module is loaded by now.
+        from parley.protocol.models import ThreadRealtimeAudioChunk
+
+        if isinstance(audio, ThreadRealtimeAudioChunk):
+            check_base64(audio.data, "audio.data")
     _record_sent_nulls(result, sent)
     return result
 

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-import jwt
-
 DEFAULT_MAX_CLOCK_SKEW_S: Final = 30
 MIN_SHARED_SECRET_BYTES: Final = 32
 UNAUTHORIZED: Final = 401
@@ -87,6 +85,8 @@ class WsAuthPolicy:
         return self._verify_jwt(token)
 
     def _verify_jwt(self, token: str) -> Refusal | None:
+        import jwt  # only a signed-bearer-token listener needs it (and it is slow to import)
+
         try:
             claims = jwt.decode(
                 token,

@@ -13,19 +13,13 @@ import dataclasses
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from parley.agent.turn import ProviderSettings
 from parley.auth import AuthStore, credential_for
 from parley.config import Config, ConfigError, ConfigWarning, ModelProvider, load_config
-from parley.config.turn_options import provider_settings
-from parley.mcp.hub import McpHub
-from parley.mcp.thread_tools import ThreadMcp
-from parley.plugins.featured import FeaturedPlugins
-from parley.protocol import models as m
 from parley.protocol.methods import BY_NAME, experimental_reason
-from parley.protocol.params import parse_params
 from parley.rpc.connection import (
     ClientInfo,
     ErrorResponse,
@@ -39,14 +33,18 @@ from parley.rpc.connection import (
 )
 from parley.rpc.errors import ClientError, InternalError, MethodNotFound, RpcError
 from parley.server.deferred import DeferredReply
-from parley.server.handlers import HANDLERS, NO_PARAMS_OK
 from parley.server.platform_info import platform_family, platform_os, user_agent
 from parley.server.tasks import spawn
-from parley.skills.catalog import SkillCatalog
-from parley.skills.extension import SkillsExtension
-from parley.threads.registry import ThreadRegistry
-from parley.threads.runtime import ThreadRuntime
-from parley.tools.sandbox import check as sandbox_problem
+
+if TYPE_CHECKING:
+    # The agent, MCP, skills, plugins, threads and the generated models are imported when a
+    # request first needs them (see `preload`), so the `initialize` reply never waits for them.
+    from parley.agent.settings import ProviderSettings
+    from parley.mcp.hub import McpHub
+    from parley.plugins.featured import FeaturedPlugins
+    from parley.skills.catalog import SkillCatalog
+    from parley.threads.registry import ThreadRegistry
+    from parley.threads.runtime import ThreadRuntime
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +80,8 @@ def startup_warnings(server: AppServer) -> list[dict[str, Any]]:
             lines.append(f"       {layer.disabled_reason}")
         warnings.append(ConfigWarning("\n".join(lines) + "\n").to_wire())
     if config.sandbox_mode != "danger-full-access":
+        from parley.tools.sandbox import check as sandbox_problem
+
         problem = sandbox_problem()
         if problem is not None:
             warnings.append(
@@ -116,15 +116,53 @@ class AppServer:
         self.runtime_features: dict[str, bool] = {}
         self.auth = AuthStore(config.codex_home)
         self.sessions: list[ClientSession] = []
-        self.mcp = McpHub(config.codex_home, self.broadcast)
-        self.skills = SkillCatalog(config.codex_home, lambda: self.broadcast("skills/changed", {}))
-        self.featured_plugins = FeaturedPlugins(config.codex_home)
-        self.threads = ThreadRegistry(
-            config, self.provider_settings, lambda: self.credential(), on_loaded=self.equip
+        self._warmed = False
+
+    # The services below are built on first use: a client that only says `initialize` (or an
+    # SDK probing the server) never pays for them.
+    @cached_property
+    def mcp(self) -> McpHub:
+        from parley.mcp.hub import McpHub
+
+        return McpHub(self.config.codex_home, self.broadcast)
+
+    @cached_property
+    def skills(self) -> SkillCatalog:
+        from parley.skills.catalog import SkillCatalog
+
+        return SkillCatalog(self.config.codex_home, lambda: self.broadcast("skills/changed", {}))
+
+    @cached_property
+    def featured_plugins(self) -> FeaturedPlugins:
+        from parley.plugins.featured import FeaturedPlugins
+
+        return FeaturedPlugins(self.config.codex_home)
+
+    @cached_property
+    def threads(self) -> ThreadRegistry:
+        from parley.threads.registry import ThreadRegistry
+
+        return ThreadRegistry(
+            self.config, self.provider_settings, lambda: self.credential(), on_loaded=self.equip
         )
 
+    def _built(self, name: str) -> bool:
+        return name in self.__dict__
+
+    def warm_up(self) -> None:
+        """Once, right after the first `initialize` reply: start what the reference starts at
+        start-up (the featured-plugins fetch) and import, on a background thread, what the
+        session's first requests need (handlers, models, the agent and its HTTP stack)."""
+        if self._warmed:
+            return
+        self._warmed = True
+        from parley.server.preload import preload_in_background
+
+        self.featured_plugins.warm()
+        self.mcp.preload_sdk()
+        preload_in_background()
+
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
-        self.featured_plugins.warm()  # as the reference does at start-up
         session = ClientSession(self, write)
         self.sessions.append(session)
         return session
@@ -184,6 +222,8 @@ class AppServer:
         return credential_for(provider or self.config.provider, self.auth)
 
     def provider_settings(self, config: Config | None = None) -> ProviderSettings:
+        from parley.config.turn_options import provider_settings
+
         return provider_settings(config or self.config)
 
     def thread(self, raw_id: str) -> ThreadRuntime:
@@ -193,6 +233,8 @@ class AppServer:
     def equip(self, thread: ThreadRuntime) -> None:
         """Give a new or loaded thread its MCP servers (connecting in the background) and its
         skills, and watch its skill folders for changes."""
+        from parley.skills.extension import SkillsExtension
+
         tools = self.mcp.for_thread(thread.id)
         tools.start()
         thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
@@ -201,6 +243,8 @@ class AppServer:
     async def require_mcp_servers(self, thread: ThreadRuntime) -> None:
         """Wait for the thread's required MCP servers; if any failed, the thread is unloaded and
         the request fails, naming them (as the reference fails thread/start and thread/resume)."""
+        from parley.mcp.thread_tools import ThreadMcp
+
         for extension in thread.extensions:
             if not isinstance(extension, ThreadMcp):
                 continue
@@ -212,9 +256,12 @@ class AppServer:
                 )
 
     async def shutdown(self) -> None:
-        await self.threads.close_all()
-        await self.mcp.close()
-        await self.skills.close()
+        if self._built("threads"):
+            await self.threads.close_all()
+        if self._built("mcp"):
+            await self.mcp.close()
+        if self._built("skills"):
+            await self.skills.close()
 
 
 class ClientSession:
@@ -354,6 +401,8 @@ class ClientSession:
         if method == "initialize":
             return self._initialize(request)
         self.rpc.require_initialized()
+        from parley.server.handlers import HANDLERS, NO_PARAMS_OK
+
         handler = HANDLERS.get(method)
         if handler is None:
             raise MethodNotFound(method)
@@ -372,6 +421,9 @@ class ClientSession:
                 # As the reference: malformed params are reported before the gate.
                 spec = BY_NAME.get(method)
                 if spec is not None and spec.params is not None:
+                    from parley.protocol import models as m
+                    from parley.protocol.params import parse_params
+
                     parse_params(getattr(m, spec.params), params)
                 self.rpc.require_experimental(reason)
         return await handler(self, params if params is not None else {})
@@ -388,7 +440,8 @@ class ClientSession:
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(ConnectionError("client disconnected"))
-        for thread in self.server.threads:
+        threads = self.server.threads if self.server._built("threads") else ()
+        for thread in threads:
             was_subscribed = self in thread.subscribers
             thread.unsubscribe(self)
             if not thread.subscribers:
@@ -404,7 +457,12 @@ class ClientSession:
 
     # ---- handlers ----------------------------------------------------------------------
     def _initialize(self, request: Request) -> Any:
-        params = parse_params(m.InitializeParams, request.params)
+        # The light handshake models (same schema as the generated ones): the reply must not
+        # wait for the ~600 generated models to be built.
+        from parley.protocol.handshake import InitializeParams
+        from parley.protocol.params import parse_params
+
+        params = parse_params(InitializeParams, request.params)
         caps = params.capabilities
         info = params.client_info
         if not os.environ.get(ORIGINATOR_OVERRIDE_ENV) and not is_header_value(info.name):
@@ -418,6 +476,7 @@ class ClientSession:
             opt_out=(caps.opt_out_notification_methods or []) if caps else [],
         )
         self.after_response(self._send_startup_warnings)
+        self.after_response(self.server.warm_up)
         return {
             "userAgent": self.user_agent,
             "codexHome": str(self.server.config.codex_home),

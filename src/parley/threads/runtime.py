@@ -611,6 +611,7 @@ class _TurnIO:
 
     def client_metadata(self) -> dict[str, str]:
         return self._turn.client_metadata
+
     def record_compaction(self, summary: str, replacement: list[dict[str, Any]]) -> None:
         """The model history from here on is `replacement` (a compaction's result)."""
         self._thread.record.append(rollout.compacted_line(summary, replacement))

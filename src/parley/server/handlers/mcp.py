@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from parley.mcp.config import HttpTransport, McpServerConfig, StdioTransport, load_servers
-from parley.mcp.connection import McpCallError, McpConnection
+from parley.mcp.errors import McpCallError
 from parley.mcp.hub import snapshot
 from parley.mcp.thread_tools import ThreadMcp
 from parley.protocol import models as m
@@ -74,7 +74,7 @@ async def _status_page(
     data = []
     for name, config in page.items():
         entry = found.get(name)
-        connection = entry if isinstance(entry, McpConnection) else None
+        connection = entry if not isinstance(entry, str) else None
         inventory = connection.inventory if connection is not None else None
         data.append(
             {
