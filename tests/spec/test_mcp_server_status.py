@@ -76,9 +76,7 @@ async def test_mcp_server_status_list_tools_and_auth_only_skips_slow_inventory_c
                 "mcpServerStatus/list",
                 {"cursor": None, "limit": None, "detail": "toolsAndAuthOnly"},
             )
-            message = await mcp.read_stream_until_response_message(
-                request_id, DEFAULT_READ_TIMEOUT
-            )
+            message = await mcp.read_stream_until_response_message(request_id, DEFAULT_READ_TIMEOUT)
             response = message["result"]
 
     assert response["nextCursor"] is None
