@@ -29,7 +29,7 @@ def turn_tools(context: ToolContext) -> list[AgentTool]:
         patches,
         RequestUserInputTool.for_turn(context, context.plan_mode),
         RequestPermissionsTool(context),
-        ExecCommandTool(context, context.processes),
+        ExecCommandTool(context, context.processes, patches),
         WriteStdinTool(context, context.processes),
         ViewImageTool(context, offered=context.view_image),
     ]

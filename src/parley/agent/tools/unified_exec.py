@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from parley.agent.approval import Decision, parse_decision, plan_exec
+from parley.agent.tools.apply_patch import ApplyPatchTool, shell_invocation
 from parley.agent.tools.base import CallOutcome, ToolCall, ToolContext
 from parley.agent.tools.processes import ExecProcess, ProcessTable
 from parley.tools.command_reaper import REAPER
@@ -127,9 +128,12 @@ async def _wait(process: ExecProcess, seconds: float) -> None:
 class ExecCommandTool:
     name = EXEC_TOOL
 
-    def __init__(self, context: ToolContext, table: ProcessTable) -> None:
+    def __init__(
+        self, context: ToolContext, table: ProcessTable, patches: ApplyPatchTool | None = None
+    ) -> None:
         self._ctx = context
         self._table = table
+        self._patches = patches
 
     def spec(self) -> dict[str, Any] | None:
         return exec_spec() if FEATURE in self._ctx.settings.features else None
@@ -144,6 +148,14 @@ class ExecCommandTool:
         ctx = self._ctx
         cwd = ctx.settings.cwd
         workdir = args.get("workdir")
+        # A script that only applies a patch goes to apply_patch, as with shell_command, so
+        # the client sees a fileChange item it can approve.
+        patch = shell_invocation(args["cmd"]) if self._patches is not None else None
+        if patch is not None and self._patches is not None:
+            where = patch.workdir or (workdir if isinstance(workdir, str) else None)
+            if patch.workdir and isinstance(workdir, str) and workdir:
+                where = f"{workdir}/{patch.workdir}"
+            return await self._patches.apply(call.call_id, patch.patch, where)
         if isinstance(workdir, str) and workdir:
             cwd = Path(workdir) if Path(workdir).is_absolute() else cwd / workdir
         login = args.get("login") is not False
