@@ -1,19 +1,18 @@
 """pytest twins of upstream `app-server/tests/suite/v2/thread_start.rs`.
 
-Twinned here (4): `thread_start_creates_thread_and_emits_started`,
+Twinned here (6): `thread_start_creates_thread_and_emits_started`,
 `thread_start_accepts_metrics_service_name`, `thread_start_ephemeral_remains_pathless`,
-`thread_start_with_read_only_sandbox_does_not_persist_project_trust`.
+`thread_start_with_read_only_sandbox_does_not_persist_project_trust`,
+`thread_start_respects_project_config_from_cwd`, `thread_start_accepts_flex_service_tier`.
 
 Elsewhere or pending on other engineers' features (no twin here, not skipped):
 - `thread_start_tracks_thread_initialized_analytics`,
   `thread_start_does_not_track_thread_initialized_analytics_without_feature`: pending on analytics
   (an analytics backend).
-- `thread_start_respects_project_config_from_cwd`,
-  `thread_start_with_elevated_sandbox_trusts_project_and_followup_loads_project_config`,
+- `thread_start_with_elevated_sandbox_trusts_project_and_followup_loads_project_config`,
   `thread_start_with_nested_git_cwd_trusts_repo_root`,
-  `thread_start_skips_trust_write_when_project_is_already_trusted`: pending on project config
-  layers and project trust.
-- `thread_start_accepts_flex_service_tier`: pending on service tiers.
+  `thread_start_skips_trust_write_when_project_is_already_trusted`: pending (project trust
+  persistence on thread/start; not yet twinned).
 - `thread_start_fails_when_required_mcp_server_fails_to_initialize`,
   `thread_start_emits_mcp_server_status_updated_notifications`: twinned with the MCP work in
   `tests/mcp/test_thread_start_mcp.py`.
@@ -45,6 +44,12 @@ request_max_retries = 0
 stream_max_retries = 0
 """
     )
+
+
+def set_project_trust_level(codex_home: Path, project: Path, level: str) -> None:
+    """Append a `[projects."<path>"]` trust entry to the user config, as upstream's helper does."""
+    with (codex_home / "config.toml").open("a") as config:
+        config.write(f'\n[projects."{project.resolve()}"]\ntrust_level = "{level}"\n')
 
 
 def _read(path: Path) -> str:
@@ -128,4 +133,32 @@ async def test_thread_start_with_read_only_sandbox_does_not_persist_project_trus
     config_toml = _read(codex_home / "config.toml")
     assert 'trust_level = "trusted"' not in config_toml
     assert str(workspace) not in config_toml
+    await server.stop()
+
+
+async def test_thread_start_respects_project_config_from_cwd(
+    spawn_app_server: SpawnAppServer, codex_home: Path, tmp_path: Path
+) -> None:
+    server = await create_mock_responses_server_repeating_assistant("Done")
+    create_config_toml_without_approval_policy(codex_home, server.uri)
+    workspace = tmp_path / "workspace"
+    (workspace / ".codex").mkdir(parents=True)
+    (workspace / ".codex" / "config.toml").write_text('\nmodel_reasoning_effort = "high"\n')
+    set_project_trust_level(codex_home, workspace, "trusted")
+    mcp = await spawn_app_server(codex_home=codex_home)
+    await mcp.initialize()
+    result = await mcp.request("thread/start", {"cwd": str(workspace)})
+    assert result["reasoningEffort"] == "high"
+    await server.stop()
+
+
+async def test_thread_start_accepts_flex_service_tier(
+    spawn_app_server: SpawnAppServer, codex_home: Path
+) -> None:
+    server = await create_mock_responses_server_repeating_assistant("Done")
+    create_config_toml_without_approval_policy(codex_home, server.uri)
+    mcp = await spawn_app_server(codex_home=codex_home)
+    await mcp.initialize()
+    result = await mcp.request("thread/start", {"serviceTier": "flex"})
+    assert result["serviceTier"] == "flex"
     await server.stop()
