@@ -1,22 +1,20 @@
 """pytest twins of upstream `app-server/tests/suite/v2/thread_resume.rs`.
 
-Twinned here (13): every test below. Rollouts are seeded as upstream's harness writes them.
+Twinned here (15): every test below. Rollouts are seeded as upstream's harness writes them.
 Upstream delays the running turn's model answer by 500 ms to keep the turn running; the twins
 hold it with a gate instead (released when the test is done with the running thread), so they
 never depend on timing. `thread_resume_prefers_persisted_git_metadata_for_local_threads` seeds
 the reference's private SQLite state DB upstream; its twin checks the same behaviour on Parley's
 own records (the metadata update is kept in the rollout).
+`thread_resume_accepts_personality_override` checks Parley's own default base instructions where
+upstream checks its gpt-5.2-codex instructions template.
 
 Elsewhere or pending on other engineers' features (no twin here, not skipped):
 - `thread_resume_tracks_thread_initialized_analytics`: pending on analytics.
-- `thread_resume_replays_pending_file_change_request_approval`: pending on the apply_patch tool
-  (file-change approvals).
 - `thread_resume_fails_when_required_mcp_server_fails_to_initialize`: twinned with the MCP work
   in `tests/mcp/test_thread_start_mcp.py`.
 - `thread_resume_surfaces_cloud_requirements_load_errors`: pending on cloud requirements
   (ChatGPT sign-in and a cloud service).
-- `thread_resume_accepts_personality_override`: pending on personalities and the model
-  catalogue's instruction templates.
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from support.agent_steps import message_input_texts
 from support.app_server import AppServerProcess, SpawnAppServer
 from support.mock_responses import MockResponsesServer, ScriptedResponse
 from support.rollout import (
@@ -39,6 +38,7 @@ from support.rollout import (
     set_mtime,
 )
 from support.sse import (
+    create_apply_patch_sse_response,
     create_final_assistant_message_sse_response,
     create_shell_command_sse_response,
     ev_assistant_message,
@@ -51,6 +51,8 @@ from support.thread_harness import (
     run_turn,
     text_input,
 )
+
+from parley.agent.prompt import BASE_INSTRUCTIONS
 
 Json = dict[str, Any]
 
@@ -546,4 +548,107 @@ async def test_thread_resume_supports_history_and_overrides(
     assert result["modelProvider"] == "mock_provider"
     assert result["thread"]["preview"] == history_text
     assert result["thread"]["status"] == {"type": "idle"}
+    await server.stop()
+
+
+async def test_thread_resume_accepts_personality_override(
+    spawn_app_server: SpawnAppServer, codex_home: Path
+) -> None:
+    server = await MockResponsesServer(
+        [
+            sse(
+                [
+                    ev_response_created("resp-1"),
+                    ev_assistant_message("msg-1", "Done"),
+                    ev_completed("resp-1"),
+                ]
+            ),
+            sse(
+                [
+                    ev_response_created("resp-2"),
+                    ev_assistant_message("msg-2", "Done"),
+                    ev_completed("resp-2"),
+                ]
+            ),
+        ]
+    ).start()
+    create_config_toml(codex_home, server.uri)
+    primary = await ready(spawn_app_server, codex_home)
+    thread = await start_thread(primary, "gpt-5.2-codex")
+    await run_turn(primary, thread["id"], "seed history")
+
+    secondary = await ready(spawn_app_server, codex_home)
+    resume = await secondary.request(
+        "thread/resume",
+        {"threadId": thread["id"], "model": "gpt-5.2-codex", "personality": "friendly"},
+    )
+    assert resume["thread"]["status"] == {"type": "idle"}
+    await run_turn(secondary, resume["thread"]["id"], "Hello")
+
+    request = server.responses_requests()[-1]
+    developer_texts = message_input_texts(request, "developer")
+    assert any("<personality_spec>" in text for text in developer_texts), (
+        f"expected a personality update message in developer input, got {developer_texts}"
+    )
+    # Parley's default base instructions stand in for upstream's gpt-5.2-codex template.
+    assert BASE_INSTRUCTIONS in request["instructions"], "expected default base instructions"
+    await server.stop()
+
+
+async def test_thread_resume_replays_pending_file_change_request_approval(
+    spawn_app_server: SpawnAppServer, codex_home: Path, tmp_path: Path
+) -> None:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    patch = "*** Begin Patch\n*** Add File: README.md\n+new line\n*** End Patch\n"
+    server = await MockResponsesServer(
+        [
+            create_final_assistant_message_sse_response("seeded"),
+            create_apply_patch_sse_response(patch, "patch-call"),
+            create_final_assistant_message_sse_response("done"),
+        ]
+    ).start()
+    create_config_toml(codex_home, server.uri)
+    primary = await ready(spawn_app_server, codex_home)
+    thread = (
+        await primary.request("thread/start", {"model": "gpt-5.1-codex-max", "cwd": str(workspace)})
+    )["thread"]
+    await primary.request(
+        "turn/start",
+        {"threadId": thread["id"], "input": text_input("seed history"), "cwd": str(workspace)},
+    )
+    await primary.read_notification("turn/completed")
+    primary.clear_message_buffer()
+    await primary.request(
+        "turn/start",
+        {
+            "threadId": thread["id"],
+            "input": text_input("apply patch"),
+            "cwd": str(workspace),
+            "approvalPolicy": "untrusted",
+        },
+    )
+    while True:
+        started = (await primary.read_notification("item/started"))["item"]
+        if started["type"] == "fileChange":
+            break
+    assert started == {
+        "type": "fileChange",
+        "id": "patch-call",
+        "changes": [
+            {"path": str(workspace / "README.md"), "kind": {"type": "add"}, "diff": "new line\n"}
+        ],
+        "status": "inProgress",
+    }
+    original = await primary.read_stream_until_request_message()
+    assert original["method"] == "item/fileChange/requestApproval", original
+    primary.clear_message_buffer()
+    resumed = (await primary.request("thread/resume", {"threadId": thread["id"]}))["thread"]
+    assert resumed["id"] == thread["id"]
+    assert any(turn["status"] == "inProgress" for turn in resumed["turns"])
+    replayed = await primary.read_stream_until_request_message()
+    assert replayed == original
+    await primary.send_response(replayed["id"], {"decision": "accept"})
+    await primary.read_notification("turn/completed")
+    await server.wait_for_responses_requests(3)
     await server.stop()

@@ -1,18 +1,17 @@
 """pytest twins of upstream `app-server/tests/suite/v2/thread_start.rs`.
 
-Twinned here (6): `thread_start_creates_thread_and_emits_started`,
+Twinned here (9): `thread_start_creates_thread_and_emits_started`,
 `thread_start_accepts_metrics_service_name`, `thread_start_ephemeral_remains_pathless`,
 `thread_start_with_read_only_sandbox_does_not_persist_project_trust`,
-`thread_start_respects_project_config_from_cwd`, `thread_start_accepts_flex_service_tier`.
+`thread_start_respects_project_config_from_cwd`, `thread_start_accepts_flex_service_tier`,
+`thread_start_with_elevated_sandbox_trusts_project_and_followup_loads_project_config`,
+`thread_start_with_nested_git_cwd_trusts_repo_root`,
+`thread_start_skips_trust_write_when_project_is_already_trusted`.
 
 Elsewhere or pending on other engineers' features (no twin here, not skipped):
 - `thread_start_tracks_thread_initialized_analytics`,
   `thread_start_does_not_track_thread_initialized_analytics_without_feature`: pending on analytics
   (an analytics backend).
-- `thread_start_with_elevated_sandbox_trusts_project_and_followup_loads_project_config`,
-  `thread_start_with_nested_git_cwd_trusts_repo_root`,
-  `thread_start_skips_trust_write_when_project_is_already_trusted`: pending (project trust
-  persistence on thread/start; not yet twinned).
 - `thread_start_fails_when_required_mcp_server_fails_to_initialize`,
   `thread_start_emits_mcp_server_status_updated_notifications`: twinned with the MCP work in
   `tests/mcp/test_thread_start_mcp.py`.
@@ -161,4 +160,64 @@ async def test_thread_start_accepts_flex_service_tier(
     await mcp.initialize()
     result = await mcp.request("thread/start", {"serviceTier": "flex"})
     assert result["serviceTier"] == "flex"
+    await server.stop()
+
+
+async def test_thread_start_with_elevated_sandbox_trusts_project_and_followup_loads_project_config(
+    spawn_app_server: SpawnAppServer, codex_home: Path, tmp_path: Path
+) -> None:
+    server = await create_mock_responses_server_repeating_assistant("Done")
+    create_config_toml_without_approval_policy(codex_home, server.uri)
+    workspace = tmp_path / "workspace"
+    (workspace / ".codex").mkdir(parents=True)
+    (workspace / ".codex" / "config.toml").write_text('\nmodel_reasoning_effort = "high"\n')
+    mcp = await spawn_app_server(codex_home=codex_home)
+    await mcp.initialize()
+    await mcp.request("thread/start", {"cwd": str(workspace), "sandbox": "workspace-write"})
+    second = await mcp.request("thread/start", {"cwd": str(workspace)})
+    assert second["approvalPolicy"] == "on-request"
+    assert second["reasoningEffort"] == "high"
+    config_toml = _read(codex_home / "config.toml")
+    # `workspace` is not inside a git repository, so the trusted root is the workspace itself.
+    assert str(workspace.resolve()) in config_toml
+    assert 'trust_level = "trusted"' in config_toml
+    await server.stop()
+
+
+async def test_thread_start_with_nested_git_cwd_trusts_repo_root(
+    spawn_app_server: SpawnAppServer, codex_home: Path, tmp_path: Path
+) -> None:
+    server = await create_mock_responses_server_repeating_assistant("Done")
+    create_config_toml_without_approval_policy(codex_home, server.uri)
+    repo_root = tmp_path / "repo"
+    (repo_root / ".git").mkdir(parents=True)
+    nested = repo_root / "nested" / "project"
+    nested.mkdir(parents=True)
+    mcp = await spawn_app_server(codex_home=codex_home)
+    await mcp.initialize()
+    await mcp.request("thread/start", {"cwd": str(nested), "sandbox": "workspace-write"})
+    config_toml = _read(codex_home / "config.toml")
+    assert f'"{repo_root.resolve()}"' in config_toml
+    assert str(nested.resolve()) not in config_toml
+    await server.stop()
+
+
+async def test_thread_start_skips_trust_write_when_project_is_already_trusted(
+    spawn_app_server: SpawnAppServer, codex_home: Path, tmp_path: Path
+) -> None:
+    server = await create_mock_responses_server_repeating_assistant("Done")
+    create_config_toml_without_approval_policy(codex_home, server.uri)
+    workspace = tmp_path / "workspace"
+    (workspace / ".codex").mkdir(parents=True)
+    (workspace / ".codex" / "config.toml").write_text('\nmodel_reasoning_effort = "high"\n')
+    set_project_trust_level(codex_home, workspace, "trusted")
+    config_before = _read(codex_home / "config.toml")
+    mcp = await spawn_app_server(codex_home=codex_home)
+    await mcp.initialize()
+    result = await mcp.request(
+        "thread/start", {"cwd": str(workspace), "sandbox": "workspace-write"}
+    )
+    assert result["approvalPolicy"] == "on-request"
+    assert result["reasoningEffort"] == "high"
+    assert _read(codex_home / "config.toml") == config_before
     await server.stop()

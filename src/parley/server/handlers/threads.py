@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parley.config import Config
+from parley.config.edit import Edit, apply_edits
+from parley.config.layers import find_project_root, project_trust_key
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
 from parley.rpc.errors import ClientError
@@ -104,8 +106,25 @@ def _announce_started(session: ClientSession, thread: ThreadRuntime) -> None:
     session.after_response(lambda: session.notify("thread/started", {"thread": thread.wire()}))
 
 
+_ELEVATED_SANDBOXES = {"workspace-write", "danger-full-access"}
+
+
+def _trust_project_for_elevated_sandbox(session: ClientSession, params: Any) -> None:
+    """Starting a thread with a writable sandbox in an untrusted project marks the project
+    (its repository root, else the cwd) trusted in the user `config.toml`."""
+    if params.cwd is None or enum_value(params.sandbox) not in _ELEVATED_SANDBOXES:
+        return
+    cwd = _resolve_cwd(params.cwd, Path.cwd())
+    if session.server.thread_config(cwd, {}).trust_level == "trusted":
+        return
+    root = project_trust_key(find_project_root(cwd))
+    edit = Edit("projects", {root: {"trust_level": "trusted"}}, "upsert")
+    apply_edits(session.server.config.codex_home, [edit])
+
+
 async def thread_start(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadStartParams, raw)
+    _trust_project_for_elevated_sandbox(session, params)
     thread = session.server.threads.create(
         _settings_from(session, params),
         ephemeral=bool(params.ephemeral),
