@@ -43,12 +43,10 @@ from parley.tools.sandbox import (
     ConfinedLaunch,
     SandboxMode,
     SandboxPolicy,
-    find_bwrap,
-    prepare_launch,
-    support,
+    SandboxUnavailableError,
+    confine,
 )
-from parley.tools.seccomp import SeccompUnavailableError
-from parley.tools.shell import command_env
+from parley.tools.shell import NETWORK_DISABLED_VARIABLE, command_env
 
 DEFAULT_TIMEOUT_MS = 10_000
 DEFAULT_OUTPUT_BYTES_CAP = 1024 * 1024
@@ -251,14 +249,9 @@ class RunningCommand:
         if spec.policy.confined:
             # The same confinement as the agent's commands: user namespace, no capabilities,
             # the seccomp filter, protected config and hidden credentials.
-            sandbox = await asyncio.to_thread(support)
-            bwrap = find_bwrap()
-            if sandbox.problem is not None or bwrap is None:
-                problem = sandbox.problem or "bubblewrap is not available"
-                raise InternalError(f"exec failed: {problem}")
             try:
-                launch = prepare_launch(bwrap, sandbox, spec.policy, argv, spec.cwd)
-            except SeccompUnavailableError as exc:
+                launch = await asyncio.to_thread(confine, spec.policy, argv, spec.cwd)
+            except SandboxUnavailableError as exc:
                 raise InternalError(f"exec failed: {exc}") from None
             argv = launch.argv
             self._launch = launch
@@ -266,7 +259,7 @@ class RunningCommand:
         marker = REAPER.marker()
         env = {**spec.env, MARKER_VARIABLE: marker}
         if spec.policy.network_disabled:
-            env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
+            env[NETWORK_DISABLED_VARIABLE] = "1"
         pass_fds = launch.pass_fds if launch is not None else ()
         try:
             if spec.tty:

@@ -27,10 +27,10 @@ from parley.agent.tools.base import CallOutcome, ToolCall, ToolContext
 from parley.agent.tools.processes import ExecProcess, ProcessTable
 from parley.tools.command_reaper import REAPER
 from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
-from parley.tools.sandbox import ConfinedLaunch, SandboxPolicy, find_bwrap, prepare_launch, support
-from parley.tools.seccomp import SeccompUnavailableError
+from parley.tools.sandbox import ConfinedLaunch, SandboxPolicy, confine
 from parley.tools.shell import (
     MODEL_OUTPUT_LIMIT,
+    NETWORK_DISABLED_VARIABLE,
     command_env,
     display_command,
     format_wall_time,
@@ -231,38 +231,30 @@ class ExecCommandTool:
         sandbox: SandboxPolicy,
         sandboxed: bool,
     ) -> ExecProcess:
-        launch: ConfinedLaunch | None = None
-        full = argv
-        if sandboxed:
-            support_ = await asyncio.to_thread(support)
-            bwrap = find_bwrap()
-            if support_.problem is not None or bwrap is None:
-                raise RuntimeError(support_.problem or "bubblewrap is not available")
-            try:
-                launch = prepare_launch(bwrap, support_, sandbox, argv, cwd)
-            except SeccompUnavailableError as exc:
-                raise RuntimeError(str(exc)) from None
-            full = launch.argv
+        launch = (
+            await asyncio.to_thread(confine, sandbox, argv, cwd)
+            if sandboxed
+            else ConfinedLaunch(list(argv), ())
+        )
         await asyncio.to_thread(REAPER.prepare)
         marker = REAPER.marker()
         env = command_env(self._ctx.settings.shell_environment, self._ctx.channel.thread_id)
         if sandboxed and sandbox.network_disabled:
-            env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
+            env[NETWORK_DISABLED_VARIABLE] = "1"
         env[MARKER_VARIABLE] = marker
         try:
             proc = await asyncio.create_subprocess_exec(
-                *full,
+                *launch.argv,
                 cwd=str(cwd),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
                 env=env,
-                pass_fds=launch.pass_fds if launch is not None else (),
+                pass_fds=launch.pass_fds,
             )
         finally:
-            if launch is not None:
-                launch.close()
+            launch.close()
         REAPER.started(proc.pid)
         process = ExecProcess(
             process_id, item, proc, ProcessTree(proc.pid, marker), self._ctx.notifier
