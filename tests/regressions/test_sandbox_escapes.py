@@ -106,7 +106,7 @@ def test_codex_home_under_tmp_stays_read_only(user: str, scratch: Scratch) -> No
     scratch.write("codex-home/config.toml", 'sandbox_mode = "read-only"\n')
     script = (
         f"echo 'sandbox_mode = \"danger-full-access\"' > {home}/config.toml; echo config=$?; "
-        f"echo '{{}}' > {home}/auth.json; echo auth=$?; echo tmp > /tmp/{ws.name}-ok; echo tmp=$?"
+        f"echo '{{}}' > {home}/auth.json; echo auth=$?; echo tmp > /tmp/{ws.parent.name}-{ws.name}-ok; echo tmp=$?"
     )
 
     result = confined(user, "workspace-write", ws, script, codex_home=home)
@@ -115,7 +115,7 @@ def test_codex_home_under_tmp_stays_read_only(user: str, scratch: Scratch) -> No
     assert (home / "config.toml").read_text() == 'sandbox_mode = "read-only"\n'
     assert not (home / "auth.json").exists()
     assert "tmp=0" in result.output  # /tmp itself stays writable
-    Path(f"/tmp/{ws.name}-ok").unlink(missing_ok=True)
+    Path(f"/tmp/{ws.parent.name}-{ws.name}-ok").unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("mode", MODES)
