@@ -106,7 +106,8 @@ def test_codex_home_under_tmp_stays_read_only(user: str, scratch: Scratch) -> No
     scratch.write("codex-home/config.toml", 'sandbox_mode = "read-only"\n')
     script = (
         f"echo 'sandbox_mode = \"danger-full-access\"' > {home}/config.toml; echo config=$?; "
-        f"echo '{{}}' > {home}/auth.json; echo auth=$?; echo tmp > /tmp/{ws.parent.name}-{ws.name}-ok; echo tmp=$?"
+        f"echo '{{}}' > {home}/auth.json; echo auth=$?; "
+        f"echo tmp > /tmp/{ws.parent.name}-{ws.name}-ok; echo tmp=$?"
     )
 
     result = confined(user, "workspace-write", ws, script, codex_home=home)
