@@ -88,8 +88,23 @@ HONOURED_KEYS = frozenset(
         "mcp_servers",
         "compact_prompt",
         "model_auto_compact_token_limit",
+        "developer_instructions",
+        "model_instructions_file",
     }
 )
+# Keys the reference reads but does not act on either: warned about with the reason.
+INERT_KEYS = {
+    "instructions": (
+        "`instructions` has no effect (the Codex CLI ignores it too)",
+        "Use `developer_instructions` for extra guidance or `model_instructions_file` to replace "
+        "the base instructions.",
+    ),
+    "experimental_instructions_file": (
+        "`experimental_instructions_file` is deprecated and ignored; use `model_instructions_file`",
+        "Rename the key to `model_instructions_file` (top level or in a profile) to load the "
+        "base instructions from a file.",
+    ),
+}
 PROVIDER_KEYS = frozenset(
     {
         "name",
@@ -220,6 +235,10 @@ class Config:
     # which a thread is compacted automatically (None: only on request).
     compact_prompt: str | None = None
     model_auto_compact_token_limit: int | None = None
+    # `model_instructions_file`'s text (replaces the base instructions) and
+    # `developer_instructions` (a developer message); request parameters win over both.
+    base_instructions: str | None = None
+    developer_instructions: str | None = None
 
     def feature_enabled(self, name: str) -> bool:
         return name in self.features
@@ -522,6 +541,28 @@ def _sandbox_workspace_write(
     return tuple(roots), flags[0], flags[1], flags[2]
 
 
+def _model_instructions(reader: _Reader, tree: Tree, cwd: Path) -> str | None:
+    """The text of `model_instructions_file` (trimmed; it must exist and not be empty). A
+    relative path is taken from the folder of the file that set it (from `cwd` for `-c` and
+    request values), as the reference resolves path-valued keys."""
+    key = "model_instructions_file"
+    raw = reader.get(tree, key, key, str, None)
+    if raw is None:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        _label, source, _where = reader.where(key)
+        path = (source.parent if source is not None else cwd) / path
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise reader.fail(key, f"failed to read model instructions file {path}: {reason}") from None
+    if not text:
+        raise reader.fail(key, f"model instructions file is empty: {path}")
+    return text
+
+
 def _apply_profile(reader: _Reader, tree: Tree, name: str | None) -> Tree:
     """The tree with `[profiles.<name>]` overlaid (a deep copy; `tree` is left alone)."""
     if name is None:
@@ -617,6 +658,9 @@ def config_from_stack(
     reader.tree = tree
 
     for key in sorted(set(tree) - HONOURED_KEYS):
+        if key in INERT_KEYS:
+            reader.warn(key, *INERT_KEYS[key])
+            continue
         reader.warn(
             key,
             f"Parley ignores `{key}` in the configuration",
@@ -664,6 +708,10 @@ def config_from_stack(
         ),
         model_auto_compact_token_limit=reader.get(
             tree, "model_auto_compact_token_limit", "model_auto_compact_token_limit", int, None
+        ),
+        base_instructions=_model_instructions(reader, tree, cwd or codex_home),
+        developer_instructions=reader.get(
+            tree, "developer_instructions", "developer_instructions", str, None
         ),
         warnings=tuple(reader.warnings),
         profile=profile,
