@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from parley.config.layers import (
-    SYSTEM_CONFIG,
     ConfigError,
     Layer,
     LayerStack,
@@ -32,6 +31,7 @@ from parley.config.layers import (
     set_path,
     trust_level,
 )
+from parley.config.requirements import Requirements, load_requirements
 from parley.config.shell_environment import ShellEnvironmentPolicy, parse_shell_environment_policy
 
 SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
@@ -239,6 +239,8 @@ class Config:
     # `developer_instructions` (a developer message); request parameters win over both.
     base_instructions: str | None = None
     developer_instructions: str | None = None
+    # What requirements.toml / managed_config.toml allow (already applied to the values above).
+    requirements: Requirements = field(default_factory=Requirements, compare=False)
 
     def feature_enabled(self, name: str) -> bool:
         return name in self.features
@@ -615,13 +617,19 @@ def load_config(
     *,
     cwd: Path | None = None,
     request: Mapping[str, Any] | None = None,
-    system_config: Path = SYSTEM_CONFIG,
+    system_config: Path | None = None,
 ) -> Config:
     """The effective configuration. `cwd` adds trusted project layers; `request` holds dotted
-    keys from request parameters, the highest layer."""
+    keys from request parameters, the highest layer; `requirements.toml` constrains it."""
     stack = load_layers(codex_home, cwd=cwd, overrides=list(overrides), system_config=system_config)
     return config_from_stack(
-        codex_home, stack, enable=enable, disable=disable, cwd=cwd, request=request
+        codex_home,
+        stack,
+        enable=enable,
+        disable=disable,
+        cwd=cwd,
+        request=request,
+        requirements=load_requirements(),
     )
 
 
@@ -633,9 +641,11 @@ def config_from_stack(
     disable: Iterable[str] = (),
     cwd: Path | None = None,
     request: Mapping[str, Any] | None = None,
+    requirements: Requirements | None = None,
 ) -> Config:
     """Validate and interpret already-read layers (also used to check an edit before it is
-    written)."""
+    written), within the administrator's `requirements` when given."""
+    requirements = requirements or Requirements()
     merged = stack.effective()
     request_layer = Layer("request", None, request_tree(request or {}))
     full = copy.deepcopy(merged)
@@ -668,6 +678,20 @@ def config_from_stack(
         )
 
     features, feature_table = _features(reader, tree, enable, disable)
+    pinned = requirements.pinned_features()
+    features = frozenset({*features, *(k for k, on in pinned.items() if on)}) - {
+        k for k, on in pinned.items() if not on
+    }
+    approval_policy, approval_warning = requirements.approval_policy(
+        reader.choice(tree, "approval_policy", "approval_policy", APPROVAL_POLICIES, "on-request"),
+        explicit="approval_policy" in tree,
+    )
+    sandbox_mode, sandbox_warning = requirements.sandbox_mode(
+        reader.choice(tree, "sandbox_mode", "sandbox_mode", SANDBOX_MODES, "read-only")
+    )
+    for text in (approval_warning, sandbox_warning):
+        if text is not None:
+            reader.warnings.append(ConfigWarning(text))
     realtime = _realtime(reader, tree)
     provider_id = reader.get(tree, "model_provider", "model_provider", str, "openai")
     provider = _provider(reader, tree, provider_id)
@@ -692,12 +716,8 @@ def config_from_stack(
     return Config(
         codex_home=codex_home,
         model=reader.get(tree, "model", "model", str, DEFAULT_MODEL),
-        approval_policy=reader.choice(
-            tree, "approval_policy", "approval_policy", APPROVAL_POLICIES, "on-request"
-        ),
-        sandbox_mode=reader.choice(
-            tree, "sandbox_mode", "sandbox_mode", SANDBOX_MODES, "read-only"
-        ),
+        approval_policy=approval_policy,
+        sandbox_mode=sandbox_mode,
         network_access=network_access,
         provider=provider,
         realtime=realtime,
@@ -744,4 +764,5 @@ def config_from_stack(
         tree=merged,
         stack=stack,
         feature_table=feature_table,
+        requirements=requirements,
     )

@@ -188,9 +188,10 @@ class AppServer:
 
     def with_runtime_features(self, config: Config) -> Config:
         features = set(config.features)
+        pinned = config.requirements.pinned_features()
         for name, enabled in self.runtime_features.items():
-            if name in config.feature_table:
-                continue  # the user's own [features] entry wins
+            if name in config.feature_table or name in pinned:
+                continue  # the user's own [features] entry (or a requirement) wins
             if enabled:
                 features.add(name)
             else:

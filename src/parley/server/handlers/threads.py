@@ -108,7 +108,8 @@ def _settings_from(
         provider=server.provider_settings(config),
         cwd=cwd,
         sandbox_mode=config.sandbox_mode,
-        approval_policy=enum_value(params.approval_policy) or config.approval_policy,
+        # The request's choice is in `config`, within what requirements.toml allows.
+        approval_policy=config.approval_policy,
         network_access=base.network_access if base and keep == KEEP_ALL else config.network_access,
         # An explicitly empty override means no system prompt at all (not the default one).
         # As the reference: the request, then `model_instructions_file`, then the thread's own.
