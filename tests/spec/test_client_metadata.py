@@ -1,8 +1,14 @@
 """pytest twins of upstream `app-server/tests/suite/v2/client_metadata.rs`.
 
 Out of scope: `turn_start_forwards_client_metadata_to_responses_websocket_request_body_v2` needs
-the Responses API over WebSocket (`supports_websockets = true`, `response.create` frames with a
-warm-up request); Parley talks to the Responses API over HTTP only.
+the Responses API over WebSocket, the reference's `supports_websockets = true` provider mode: one
+socket kept per thread to `<base_url>/responses`, a warm-up `response.create` with
+`generate: false` when the thread starts, then each request as a `response.create` frame chained
+by `previous_response_id` and carrying only the input added since, with `client_metadata` in
+place of the HTTP headers, and a fall-back to HTTP when the socket fails. Parley talks to the
+Responses API over HTTP (SSE) only and reports `supports_websockets` in a `configWarning`;
+building that second transport properly (connection reuse, the incremental input, the fall-back)
+did not fit in this change, and a twin that only checks frames without it would be fake.
 
 Upstream delays the first answer by two seconds so the steer lands while it is pending; here the
 mock server holds that answer until the steer was acknowledged (a gate), which is the same
