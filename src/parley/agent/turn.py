@@ -42,6 +42,7 @@ from parley.agent.prompt import BASE_INSTRUCTIONS, developer_message, environmen
 from parley.agent.prompt import user_message as build_user_message
 from parley.agent.response_events import FunctionCall, ResponseOutcome, ResponseTranslator
 from parley.agent.responses import ResponsesClient, StreamInterrupted, UpstreamError
+from parley.agent.responses_socket import ResponsesSocketClient
 from parley.agent.review import REVIEW_INSTRUCTIONS, ReviewRequest, render_review
 from parley.agent.settings import ProviderSettings, TurnSettings
 from parley.agent.tools.base import CallOutcome, Output, SessionGrants, ToolCall, ToolContext
@@ -282,7 +283,10 @@ class TurnEngine:
         """Requests, tool calls and steering until the model answers without calling a tool."""
         await self._gather_extensions()
         try:
-            async with ResponsesClient(
+            transport = (
+                ResponsesSocketClient if self._settings.provider.websockets else ResponsesClient
+            )
+            async with transport(
                 self._settings.provider,
                 self._settings.api_key,
                 self._headers(),

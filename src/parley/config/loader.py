@@ -120,6 +120,7 @@ PROVIDER_KEYS = frozenset(
         "stream_max_retries",
         "stream_idle_timeout_ms",
         "requires_openai_auth",
+        "supports_websockets",
     }
 )
 SANDBOX_WORKSPACE_WRITE_KEYS = frozenset(
@@ -158,6 +159,7 @@ class ModelProvider:
     stream_max_retries: int = DEFAULT_STREAM_MAX_RETRIES
     stream_idle_timeout_ms: int = DEFAULT_STREAM_IDLE_TIMEOUT_MS
     requires_openai_auth: bool = False
+    supports_websockets: bool = False
     env_key: str | None = None
     env_key_instructions: str | None = None
     bearer_token: str | None = None
@@ -445,6 +447,9 @@ def _provider(reader: _Reader, tree: Tree, provider_id: str) -> ModelProvider:
         stream_idle_timeout_ms=numbers["stream_idle_timeout_ms"],
         requires_openai_auth=reader.get(
             raw, "requires_openai_auth", f"{prefix}.requires_openai_auth", bool, False
+        ),
+        supports_websockets=reader.get(
+            raw, "supports_websockets", f"{prefix}.supports_websockets", bool, False
         ),
         env_key=env_key or None,
         env_key_instructions=reader.get(
