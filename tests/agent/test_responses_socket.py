@@ -39,6 +39,17 @@ supports_websockets = true
 """
 
 
+async def run_one_turn(mcp) -> None:
+    """A thread and one turn that must complete."""
+    await mcp.initialize()
+    thread = await mcp.start_thread({})
+    await mcp.request(
+        "turn/start", {"threadId": thread["id"], "input": [{"type": "text", "text": "go"}]}
+    )
+    completed = await mcp.read_stream_until_notification_message("turn/completed")
+    assert completed["params"]["turn"]["status"] == "completed"
+
+
 def test_frames_chain_only_on_an_unchanged_request_that_extends_the_last() -> None:
     """Values in, frames out: the delta after the last input plus the response's items."""
     chain = Chain()
@@ -92,13 +103,7 @@ async def test_a_turn_with_a_tool_call_chains_its_requests_on_one_socket(
     try:
         (codex_home / "config.toml").write_text(config_text(server.uri.replace("ws://", "http://")))
         mcp = await spawn_app_server(env={"SOCK_KEY": "sock-secret"})
-        await mcp.initialize()
-        thread = await mcp.start_thread({})
-        await mcp.request(
-            "turn/start", {"threadId": thread["id"], "input": [{"type": "text", "text": "go"}]}
-        )
-        completed = await mcp.read_stream_until_notification_message("turn/completed")
-        assert completed["params"]["turn"]["status"] == "completed"
+        await run_one_turn(mcp)
 
         frames = [request.body_json() for request in server.single_connection()]
         assert [frame.get("previous_response_id") for frame in frames] == [None, "warm-1", "resp-1"]
@@ -125,13 +130,7 @@ async def test_a_provider_without_a_socket_is_used_over_http(
     async with MockResponsesServer([create_final_assistant_message_sse_response("Done")]) as api:
         (codex_home / "config.toml").write_text(config_text(api.uri))
         mcp = await spawn_app_server(env={"SOCK_KEY": "sock-secret"})
-        await mcp.initialize()
-        thread = await mcp.start_thread({})
-        await mcp.request(
-            "turn/start", {"threadId": thread["id"], "input": [{"type": "text", "text": "go"}]}
-        )
-        completed = await mcp.read_stream_until_notification_message("turn/completed")
-        assert completed["params"]["turn"]["status"] == "completed"
+        await run_one_turn(mcp)
         upgrade, request = api.responses_request_records()
         assert (upgrade.method, upgrade.header("upgrade")) == ("GET", "websocket")
         assert request.method == "POST"
