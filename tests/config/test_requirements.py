@@ -24,6 +24,7 @@ enforce_residency = "us"
 
 [features]
 realtime_conversation = false
+apps = false
 
 [experimental_network]
 enabled = true
@@ -72,7 +73,7 @@ async def test_requirements_are_reported_and_enforced(
     """The file's allow-lists are reported; the user's `never` / `danger-full-access` fall back
     to the first allowed policy and read-only (with warnings), a thread/start asking for a
     disallowed value gets an allowed one, a disallowed turn/start override is refused with an
-    error notification, and the pinned feature stays off."""
+    error notification, and the pinned features stay off."""
     (system_dir / "requirements.toml").write_text(REQUIREMENTS)
     done = create_final_assistant_message_sse_response("Done")
     async with MockResponsesServer([done]) as responses:
@@ -86,7 +87,7 @@ async def test_requirements_are_reported_and_enforced(
             "allowedApprovalsReviewers": None,
             "allowedSandboxModes": ["read-only", "workspace-write"],
             "allowedWebSearchModes": ["cached", "disabled"],
-            "featureRequirements": {"realtime_conversation": False},
+            "featureRequirements": {"realtime_conversation": False, "apps": False},
             "enforceResidency": "us",
             "network": {
                 "enabled": True,
@@ -151,6 +152,11 @@ async def test_requirements_are_reported_and_enforced(
             "thread/realtime/start", {"threadId": thread_id, "prompt": "x", "sessionId": None}
         )
         assert "does not support realtime conversation" in realtime["message"]
+        # A pinned feature is not changed by runtime enablement either.
+        await mcp.request("experimentalFeature/enablement/set", {"enablement": {"apps": True}})
+        listed = await mcp.request("experimentalFeature/list", {"limit": 200})
+        [apps] = [f for f in listed["data"] if f["name"] == "apps"]
+        assert apps["enabled"] is False
         await mcp.close()
 
 
