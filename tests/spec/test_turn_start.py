@@ -9,12 +9,11 @@ Out of scope here (no twin):
 * `turn_start_emits_spawn_agent_item_with_model_metadata_v2` and
   `turn_start_emits_spawn_agent_item_with_effective_role_model_metadata_v2`: multi-agent
   (`spawn_agent` collaboration tools) is not part of Parley.
-* `turn_start_uses_migrated_pragmatic_personality_without_override_v2`: depends on Codex's
-  personality migration of an existing `~/.codex` (a marker file and Codex's own template text).
 """
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +27,20 @@ from support.agent_steps import (
 )
 from support.app_server import SpawnAppServer
 from support.mock_responses import MockResponsesServer, create_final_assistant_message_sse_response
+from support.rollout import create_fake_rollout
 from support.sse import (
     create_apply_patch_sse_response,
     create_exec_command_sse_response,
     create_shell_command_sse_response,
 )
 
-from parley.agent.turn_options import CollaborationMode, mode_instructions, personality_instructions
+from parley.agent.turn_options import (
+    CollaborationMode,
+    mode_instructions,
+    personality_base_section,
+    personality_instructions,
+)
+from parley.config.personality_migration import MARKER_FILENAME as PERSONALITY_MIGRATION_FILENAME
 from parley.tools.shell import display_command, shell_argv, user_shell
 
 Json = Any
@@ -367,6 +373,36 @@ async def test_turn_start_change_personality_mid_thread_v2(
     assert all("<personality_spec>" not in text for text in first), first
     second = message_input_texts(requests[1], "developer")
     assert any("<personality_spec>" in text for text in second), second
+
+
+async def test_turn_start_uses_migrated_pragmatic_personality_without_override_v2(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """Someone with recorded sessions and no personality is migrated to `pragmatic` at start
+    (config written, marker left), and a new thread's base instructions carry it."""
+    responses_server.push(assistant_turn("resp-1", "msg-1", "Done"))
+    create_config_toml(codex_home, responses_server.uri, "never", {"personality": True})
+    create_fake_rollout(
+        codex_home,
+        "2025-01-01T00-00-00",
+        "2025-01-01T00:00:00Z",
+        "history user message",
+        "mock_provider",
+    )
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    persisted = tomllib.loads((codex_home / "config.toml").read_text())
+    assert persisted.get("personality") == "pragmatic"
+    assert (codex_home / PERSONALITY_MIGRATION_FILENAME).exists(), (
+        "expected personality migration marker to be written on startup"
+    )
+    thread = await mcp.start_thread({"model": "gpt-5.2-codex"})
+    await start_turn(mcp, thread["id"], "Hello", personality=None)
+    await mcp.read_notification("turn/completed")
+    (request,) = responses_server.responses_requests()
+    # Parley's own pragmatic text, in the model instructions (not a personality update).
+    assert personality_base_section("pragmatic") in request["instructions"], request
+    assert personality_base_section("pragmatic") != personality_base_section("friendly")
 
 
 # ---- basics -----------------------------------------------------------------------------
