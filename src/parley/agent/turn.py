@@ -42,7 +42,12 @@ from parley.agent.prompt import BASE_INSTRUCTIONS, developer_message, environmen
 from parley.agent.prompt import user_message as build_user_message
 from parley.agent.response_events import FunctionCall, ResponseOutcome, ResponseTranslator
 from parley.agent.responses import ResponsesClient, StreamInterrupted, UpstreamError
-from parley.agent.review import REVIEW_INSTRUCTIONS, ReviewRequest, render_review
+from parley.agent.review import (
+    REVIEW_INSTRUCTIONS,
+    ReviewRequest,
+    render_review,
+    review_result_message,
+)
 from parley.agent.settings import ProviderSettings, TurnSettings
 from parley.agent.tools.base import CallOutcome, Output, SessionGrants, ToolCall, ToolContext
 from parley.agent.tools.processes import ProcessTable
@@ -202,6 +207,7 @@ class TurnEngine:
         self._extension_tools: list[dict[str, Any]] = []
         self._prior = list(io.history())
         self._turn_items: list[dict[str, Any]] = []
+        self._keep_history = True  # False while a review runs (its items stay out of history)
         self._last_agent_message: str | None = None
         self._shell = user_shell()
         self._approval_policy = ApprovalPolicy.parse(settings.approval_policy)
@@ -336,15 +342,21 @@ class TurnEngine:
         marker = {"type": "enteredReviewMode", "id": self._io.turn_id, "review": review.hint}
         self._notifier.item_started(marker)
         self._notifier.item_completed(marker)
+        # The review is its own conversation: it starts empty and is not kept in the thread's
+        # history; only its result is, once it is done (as the reference).
         self._prior = []
+        self._keep_history = False
         self._settings = dataclasses.replace(self._settings, base_instructions=REVIEW_INSTRUCTIONS)
         task = {"type": "input_text", "text": review.task}
         self._record({"type": "message", "role": "user", "content": [task]})
         result = await self._loop()
+        self._keep_history = True
         text = render_review(result.last_agent_message or "")
         exited = {"type": "exitedReviewMode", "id": self._io.turn_id, "review": text}
         self._notifier.item_started(exited)
         self._notifier.item_completed(exited)
+        if result.status == "completed":
+            self._io.record(review_result_message(text))
         return result
 
     # ---- compaction --------------------------------------------------------------------
@@ -493,7 +505,8 @@ class TurnEngine:
     # ---- history -----------------------------------------------------------------------
     def _record(self, item: dict[str, Any]) -> None:
         self._turn_items.append(item)
-        self._io.record(item)
+        if self._keep_history:
+            self._io.record(item)
 
     def _record_output(self, call: FunctionCall, outcome: CallOutcome) -> None:
         kind = "custom_tool_call_output" if call.custom else "function_call_output"
