@@ -44,8 +44,8 @@ def _final_output(bridge: RealtimeBridge, turn_id: str) -> Any:
     return orjson.loads(frame.data)["item"]["output"]
 
 
-def _delegated_bridge() -> RealtimeBridge:
-    bridge = RealtimeBridge(thread_id="t", session_id="t", codec=codec_for("v2"))
+def _delegated_bridge(version: str = "v2") -> RealtimeBridge:
+    bridge = RealtimeBridge(thread_id="t", session_id="t", codec=codec_for(version))
     bridge.start()
     bridge.established(SessionSpec(instructions="p", voice="marin", model="gpt-realtime-1.5"))
     call = {
@@ -87,3 +87,28 @@ def test_a_declined_patch_is_not_reported_and_a_silent_turn_still_answers() -> N
     applied = {"type": "fileChange", "id": "p", "status": "completed", "changes": [UPDATE]}
     bridge.thread_event("item/completed", {"turnId": "turn-1", "item": applied})
     assert "updated notes.txt" in _final_output(bridge, "turn-1")
+
+
+def test_v1_hears_the_summary_as_a_handoff_update() -> None:
+    """v1 has no final answer to carry it: the summary goes up as one more handoff message."""
+    bridge = RealtimeBridge(thread_id="t", session_id="t", codec=codec_for("v1"))
+    bridge.start()
+    bridge.established(SessionSpec(instructions="p", voice="cove", model="gpt-realtime-1.5"))
+    handoff = {
+        "type": "conversation.handoff.requested",
+        "handoff_id": "h1",
+        "item_id": "i1",
+        "input_transcript": "edit my notes",
+    }
+    bridge.receive_text(orjson.dumps(handoff))
+    bridge.turn_started("turn-1")
+    item = {"type": "fileChange", "id": "p", "status": "completed", "changes": [UPDATE]}
+    bridge.thread_event("item/completed", {"turnId": "turn-1", "item": item})
+    frames = [
+        orjson.loads(a.data)
+        for a in bridge.turn_completed("turn-1", "completed")
+        if isinstance(a, SendFrame)
+    ]
+    assert [f["type"] for f in frames] == ["conversation.handoff.append"]
+    assert frames[0]["handoff_id"] == "h1"
+    assert "updated notes.txt" in frames[0]["output_text"]

@@ -514,5 +514,9 @@ class RealtimeBridge:
             return []
         final = self.codec.final_output(handoff_id, last_text)
         if final is None:
-            return []
+            # v1 answers nothing at the end (the agent's messages went up as they came): the
+            # change summary goes up the same way.
+            if summary is None:
+                return []
+            return [SendFrame(self.codec.agent_message(handoff_id, summary))]
         return [SendFrame(final), *self._request_response()]
