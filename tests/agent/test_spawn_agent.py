@@ -1,6 +1,6 @@
-"""spawn_agent starts a real sub-agent: its own thread (announced, marked as spawned by the
-parent), a first turn with the task on the chosen model and effort, and the parent's model is
-told the new agent's id. A sub-agent may not spawn one of its own."""
+"""spawn_agent starts a real sub-agent: its own thread (followed by the client, marked as
+spawned by the parent), a first turn with the task on the chosen model and effort, and the
+parent's model is told the new agent's id. A sub-agent may not spawn one of its own."""
 
 from __future__ import annotations
 
@@ -63,17 +63,19 @@ async def test_the_sub_agent_runs_its_task_on_its_own_thread_and_cannot_spawn_ag
     parent = await mcp.start_thread({"model": "gpt-5.2-codex"})
     await start_turn(mcp, parent["id"], "start a helper")
 
-    child = (await mcp.read_notification("thread/started"))["thread"]
-    while child["id"] == parent["id"]:
-        child = (await mcp.read_notification("thread/started"))["thread"]
-    assert child["source"]["subAgent"]["thread_spawn"]["parent_thread_id"] == parent["id"]
-    assert child["source"]["subAgent"]["thread_spawn"]["depth"] == 1
-    assert child["agentNickname"]
+    item = (await mcp.read_notification("item/completed"))["item"]
+    while item["type"] != "collabAgentToolCall":
+        item = (await mcp.read_notification("item/completed"))["item"]
+    [child_id] = item["receiverThreadIds"]
     done = {}
     while len(done) < 2:
         completed = await mcp.read_notification("turn/completed")
         done[completed["threadId"]] = completed["turn"]["status"]
-    assert done == {parent["id"]: "completed", child["id"]: "completed"}
+    assert done == {parent["id"]: "completed", child_id: "completed"}
+    child = (await mcp.request("thread/read", {"threadId": child_id}))["thread"]
+    assert child["source"]["subAgent"]["thread_spawn"]["parent_thread_id"] == parent["id"]
+    assert child["source"]["subAgent"]["thread_spawn"]["depth"] == 1
+    assert child["agentNickname"]
 
     bodies = {r.body_text(): r.json for r in server.responses_request_records()}
     child_first = next(b for t, b in bodies.items() if "count the files" in t and "spawn-" not in t)

@@ -2,8 +2,9 @@
 
 A sub-agent is a new thread recorded with a `thread_spawn` sub-agent source (parent, depth,
 nickname, role), on its parent's settings with the model, effort and developer instructions its
-role or the call chose. The parent's clients are subscribed to it and told it started
-(`thread/started`), so they can follow its work; its first turn starts at once with the task.
+role or the call chose. Every initialized connection is subscribed to it (as the reference
+attaches them to every new thread), so clients follow its work; its first turn starts at once
+with the task.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from parley.agent.collab import (
     SpawnError,
     resolve_role,
 )
+from parley.rpc.connection import HandshakeState
 
 if TYPE_CHECKING:
     from parley.server.session import AppServer
@@ -90,8 +92,11 @@ class SubAgentSpawner:
         status = "running" if child.is_running else "pendingInit"
         return SpawnedAgent(child.id, nickname, model, effort, status)
 
-    @staticmethod
-    def _introduce(parent: ThreadRuntime, child: ThreadRuntime) -> None:
+    def _introduce(self, parent: ThreadRuntime, child: ThreadRuntime) -> None:
+        """As the reference: every initialized connection (and the parent's subscribers)
+        follows the new thread; its turn's status change is what announces it."""
         for peer in parent.subscribers:
             child.subscribe(peer)
-        child.emit_to_clients("thread/started", {"thread": child.wire()})
+        for session in self._server.sessions:
+            if session.rpc.state is HandshakeState.INITIALIZED and not session.closed:
+                child.subscribe(session)
