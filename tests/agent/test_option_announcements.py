@@ -65,3 +65,21 @@ async def test_a_new_threads_configured_personality_is_in_its_base_instructions(
     (body,) = responses_server.responses_requests()
     assert personality_base_section("friendly") in body["instructions"]
     assert count(message_input_texts(body, "developer"), "<personality_spec>") == 0
+
+
+async def test_mode_text_comes_back_after_a_rollback_drops_it(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """The turn that carried the mode text is rolled back: the next turn adds it again."""
+    responses_server.push(*[assistant_turn(f"r{n}", f"m{n}", "Done") for n in (1, 2)])
+    create_config_toml(codex_home, responses_server.uri, "never")
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "mock-model"})
+    await start_turn(mcp, thread["id"], "one", collaborationMode=PLAN)
+    await mcp.read_notification("turn/completed")
+    await mcp.request("thread/rollback", {"threadId": thread["id"], "numTurns": 1})
+    await start_turn(mcp, thread["id"], "two")
+    await mcp.read_notification("turn/completed")
+    second = message_input_texts(responses_server.responses_requests()[1], "developer")
+    assert count(second, "<collaboration_mode>") == 1

@@ -369,6 +369,8 @@ class ThreadRegistry:
         if thread.is_running:
             raise ClientError(f"cannot roll back thread {thread.id} while a turn is running")
         thread.record.rollback(num_turns)
+        # The mode/personality text may have gone with those turns: the next turn adds it again.
+        thread.agent_state.announced.clear()
         return thread
 
     def loaded_page(self, cursor: str | None, limit: int | None) -> tuple[list[str], str | None]:
