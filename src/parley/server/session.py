@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from parley.agent.settings import ProviderSettings
     from parley.mcp.hub import McpHub
     from parley.plugins.featured import FeaturedPlugins
+    from parley.server.sub_agents import SubAgentSpawner
     from parley.skills.catalog import SkillCatalog
     from parley.threads.registry import ThreadRegistry
     from parley.threads.runtime import ThreadRuntime
@@ -125,6 +126,12 @@ class AppServer:
         from parley.mcp.hub import McpHub
 
         return McpHub(self.config.codex_home, self.broadcast)
+
+    @cached_property
+    def sub_agents(self) -> SubAgentSpawner:
+        from parley.server.sub_agents import SubAgentSpawner
+
+        return SubAgentSpawner(self)
 
     @cached_property
     def skills(self) -> SkillCatalog:
@@ -234,11 +241,13 @@ class AppServer:
     def equip(self, thread: ThreadRuntime) -> None:
         """Give a new or loaded thread its MCP servers (connecting in the background) and its
         skills, and watch its skill folders for changes."""
+        from parley.agent.collab import CollabExtension
         from parley.skills.extension import SkillsExtension
 
         tools = self.mcp.for_thread(thread.id)
         tools.start()
-        thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
+        spawn = CollabExtension(self.sub_agents)
+        thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd), spawn]
         self.skills.watch(thread.cwd)
 
     async def require_mcp_servers(self, thread: ThreadRuntime) -> None:
