@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from parley.agent.settings import TurnSettings
     from parley.mcp.connection import McpConnection
-    from parley.mcp.hub import McpHub
+    from parley.mcp.hub import BuiltIns, McpHub
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,10 @@ ELICITATION_METHOD = "mcpServer/elicitation/request"
 
 
 class ThreadMcp:
-    def __init__(self, hub: McpHub, thread_id: str) -> None:
+    def __init__(self, hub: McpHub, thread_id: str, built_ins: BuiltIns | None = None) -> None:
         self._hub = hub
         self.thread_id = thread_id
+        self._built_ins = built_ins
         self._generation = -1
         self._connections: dict[str, McpConnection] = {}
         self._startups: dict[str, asyncio.Task[None]] = {}
@@ -51,7 +52,7 @@ class ThreadMcp:
     def start(self) -> None:
         """Begin connecting to every configured server (no waiting)."""
         self._generation = self._hub.generation
-        servers = self._hub.servers()
+        servers = {**self._hub.servers(), **(self._built_ins() if self._built_ins else {})}
         if not servers:
             return
         from parley.mcp.connection import McpConnection  # the SDK loads only when needed

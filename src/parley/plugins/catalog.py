@@ -211,8 +211,12 @@ def install(codex_home: Path, marketplace_path: Path, plugin_name: str) -> dict[
         )
     PluginStore(codex_home).install(plugin.source, plugin_id, manifest.version or DEFAULT_VERSION)
     set_enabled(codex_home, plugin_id, True)
-    # API-key users have no app directory to check, so no app is reported as needing sign-in.
-    return {"authPolicy": plugin.auth_policy, "appsNeedingAuth": []}
+    # Which of the apps still need sign-in is for the caller to learn (ChatGPT sign-in only).
+    return {
+        "authPolicy": plugin.auth_policy,
+        "appsNeedingAuth": [],
+        "appIds": manifests.app_ids(manifest),
+    }
 
 
 def uninstall(codex_home: Path, plugin_key: str) -> None:

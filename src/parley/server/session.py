@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     # The agent, MCP, skills, plugins, threads and the generated models are imported when a
     # request first needs them (see `preload`), so the `initialize` reply never waits for them.
     from parley.agent.settings import ProviderSettings
+    from parley.apps.service import AppsService
     from parley.mcp.hub import McpHub
     from parley.plugins.featured import FeaturedPlugins
     from parley.skills.catalog import SkillCatalog
@@ -124,7 +125,22 @@ class AppServer:
     def mcp(self) -> McpHub:
         from parley.mcp.hub import McpHub
 
-        return McpHub(self.config.codex_home, self.broadcast)
+        return McpHub(self.config.codex_home, self.broadcast, self.mcp_config_tree)
+
+    def mcp_config_tree(self) -> dict[str, Any]:
+        """The configuration as the files and `-c` overrides say now, for `[mcp_servers]`."""
+        from parley.mcp.config_file import read_tree
+
+        try:
+            return self.load_config().tree
+        except ConfigError:
+            return read_tree(self.config.codex_home)
+
+    @cached_property
+    def apps(self) -> AppsService:
+        from parley.apps.service import AppsService
+
+        return AppsService()
 
     @cached_property
     def skills(self) -> SkillCatalog:
@@ -235,7 +251,8 @@ class AppServer:
         skills, and watch its skill folders for changes."""
         from parley.skills.extension import SkillsExtension
 
-        tools = self.mcp.for_thread(thread.id)
+        config = thread.config
+        tools = self.mcp.for_thread(thread.id, lambda: self.apps.thread_servers(config))
         tools.start()
         thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
         self.skills.watch(thread.cwd)

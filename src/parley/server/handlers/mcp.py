@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from parley.mcp.config import HttpTransport, McpServerConfig, StdioTransport, load_servers
+from parley.mcp.config import HttpTransport, McpServerConfig, StdioTransport
 from parley.mcp.errors import McpCallError
 from parley.mcp.hub import snapshot
 from parley.mcp.thread_tools import ThreadMcp
@@ -57,7 +57,7 @@ def _page(names: list[str], cursor: str | None, limit: int | None) -> tuple[int,
 async def mcp_server_status_list(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ListMcpServerStatusParams, raw)
     full = params.detail in (None, "full")
-    configured = load_servers(session.server.config.codex_home)
+    configured = session.server.mcp.configured()
     names = sorted(configured)
     start, end = _page(names, params.cursor, params.limit)
     page = {name: configured[name] for name in names[start:end]}
@@ -119,7 +119,7 @@ async def mcp_server_reload(session: ClientSession, raw: Any) -> Any:
 
 async def mcp_server_oauth_login(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.McpServerOauthLoginParams, raw)
-    config = load_servers(session.server.config.codex_home).get(params.name)
+    config = session.server.mcp.configured().get(params.name)
     if config is None:
         raise ClientError(f"No MCP server named '{params.name}' found.")
     if isinstance(config.transport, StdioTransport) or config.transport is None:

@@ -11,12 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from parley.apps.service import summaries
+from parley.config import Config, ConfigError
 from parley.plugins import catalog
 from parley.plugins.marketplace import CURATED_NAME, MarketplaceError
 from parley.plugins.store import PluginStoreError
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
 from parley.rpc.errors import ClientError, InternalError
+from parley.server.deferred import DeferredReply
 from parley.skills.loader import home_dir
 
 if TYPE_CHECKING:
@@ -60,7 +63,27 @@ async def plugin_read(session: ClientSession, raw: Any) -> Any:
         detail = catalog.read_plugin(session.server.config.codex_home, path, params.plugin_name)
     except MarketplaceError as exc:
         raise _fail(exc, "read plugin details") from None
+    app_ids = [app["id"] for app in detail["apps"]]
+    if not app_ids:
+        return {"plugin": detail}
+    return DeferredReply(_with_app_states(session, detail, app_ids, path))
+
+
+async def _with_app_states(
+    session: ClientSession, detail: dict[str, Any], app_ids: list[str], path: Path
+) -> dict[str, Any]:
+    """The plugin's apps with their directory names and whether each still needs sign-in."""
+    config = _latest_config(session, path.parent)
+    apps, connected = await session.server.apps.plugin_apps(config, app_ids, force=False)
+    detail["apps"] = summaries(apps, connected)
     return {"plugin": detail}
+
+
+def _latest_config(session: ClientSession, cwd: Path) -> Config:
+    try:
+        return session.server.load_config(cwd=cwd)
+    except ConfigError:
+        return session.server.config
 
 
 async def plugin_install(session: ClientSession, raw: Any) -> Any:
@@ -74,6 +97,23 @@ async def plugin_install(session: ClientSession, raw: Any) -> Any:
         raise _fail(exc, "install plugin") from None
     session.server.mcp.reload()
     session.server.skills.clear()
+    app_ids = result.pop("appIds")
+    if not app_ids:
+        return result
+    return DeferredReply(_apps_needing_auth(session, result, app_ids, path))
+
+
+async def _apps_needing_auth(
+    session: ClientSession, result: dict[str, Any], app_ids: list[str], path: Path
+) -> dict[str, Any]:
+    """The installed plugin's apps the account has not connected yet (ChatGPT sign-in only:
+    an API-key user has no apps, so none is listed)."""
+    config = _latest_config(session, path.parent)
+    if session.server.apps.sign_in(config) is None:
+        return result
+    apps, connected = await session.server.apps.plugin_apps(config, app_ids, force=True)
+    if connected is not None:
+        result["appsNeedingAuth"] = [app for app in summaries(apps, connected) if app["needsAuth"]]
     return result
 
 
