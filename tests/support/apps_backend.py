@@ -9,7 +9,8 @@ MCP SDK and Starlette; the test's config points `chatgpt_base_url` at it.
 Instead of upstream's delays, a test can hold a list back until it says so: `directory_gate`
 and `tools_gate` (asyncio events) are awaited before the directory answers or before the
 server lists its tools; `directory_requests` / `tools_requests` count the requests seen and
-`tools_listed` is set each time the tools have been listed.
+`directory_answered` / `tools_listed` are set each time the directory answered / the tools
+were listed.
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ class AppsBackend:
         self.directory_requests = 0
         self.tools_requests = 0
         self.tools_listed = asyncio.Event()
+        self.directory_answered = asyncio.Event()
 
     def set_connectors(self, connectors: list[dict[str, Any]]) -> None:
         self.connectors = connectors
@@ -132,11 +134,15 @@ class AppsBackend:
         bearer_ok = request.headers.get("authorization") == EXPECTED_BEARER
         account_ok = request.headers.get("chatgpt-account-id") == EXPECTED_ACCOUNT_ID
         logos_ok = "external_logos=true" in request.url.query.split("&")
+        response: Response
         if not bearer_ok or not account_ok:
-            return Response(status_code=401)
-        if not logos_ok:
-            return Response(status_code=400)
-        return JSONResponse({"apps": self.connectors, "next_token": None})
+            response = Response(status_code=401)
+        elif not logos_ok:
+            response = Response(status_code=400)
+        else:
+            response = JSONResponse({"apps": self.connectors, "next_token": None})
+        self.directory_answered.set()
+        return response
 
     # ---- the codex_apps MCP server ---------------------------------------------------------
     def mcp_server(self) -> FastMCP:

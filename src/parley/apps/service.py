@@ -34,6 +34,7 @@ from parley.rpc.errors import InternalError
 
 if TYPE_CHECKING:
     from parley.config import Config
+    from parley.server.session import AppServer
 
 log = logging.getLogger(__name__)
 
@@ -231,8 +232,7 @@ class AppsService:
         if sign_in is None:
             return {"data": [], "nextCursor": None}
         start = connectors.parse_cursor(cursor)
-        apps_table = config.tree.get("apps")
-        table = apps_table if isinstance(apps_table, dict) else {}
+        table = _apps_table(config)
 
         def merged(directory: list[App] | None, accessible: list[App] | None) -> list[App]:
             return connectors.with_enabled_state(connectors.merge(directory, accessible), table)
@@ -289,6 +289,33 @@ class AppsService:
             if accessible_loaded and directory_loaded:
                 return connectors.page(apps, start, limit)
 
+    def refresh_after_enablement(self, server: AppServer) -> None:
+        """Apps were just turned on: fetch both lists afresh in the background and send every
+        client the result as `app/list/updated` (nothing is sent when a list fails)."""
+        try:
+            config = server.load_config()
+        except Exception as exc:
+            log.info("no apps refresh after enablement: %s", exc)
+            return
+        sign_in = self.sign_in(config)
+        if sign_in is None:
+            return
+
+        async def refresh() -> None:
+            try:
+                directory, (accessible, _ready) = await asyncio.gather(
+                    self.directory(config, sign_in, True), self.accessible(config, sign_in, True)
+                )
+            except InternalError as exc:
+                log.info("apps refresh after enablement failed: %s", exc.message)
+                return
+            apps = connectors.with_enabled_state(
+                connectors.merge(directory, accessible), _apps_table(config)
+            )
+            server.broadcast(LIST_UPDATED, {"data": apps})
+
+        self._spawn(refresh())
+
     def _spawn(self, work: Any) -> None:
         """Run a load to the end even when the request no longer waits (it fills the cache)."""
         task = asyncio.create_task(work)
@@ -314,6 +341,11 @@ class AppsService:
             accessible, ready = await self.accessible(config, sign_in, force)
             connected = {app["id"] for app in accessible} if ready else None
         return connectors.for_plugin(directory, app_ids), connected
+
+
+def _apps_table(config: Config) -> dict[str, Any]:
+    table = config.tree.get("apps")
+    return table if isinstance(table, dict) else {}
 
 
 def summaries(apps: Iterable[App], connected: set[str] | None) -> list[dict[str, Any]]:

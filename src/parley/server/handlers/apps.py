@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from parley.apps.service import LIST_UPDATED
 from parley.config import ConfigError
 from parley.mcp.thread_tools import ThreadMcp
 from parley.protocol import models as m
@@ -35,7 +36,7 @@ async def app_list(session: ClientSession, raw: Any) -> Any:
         config = _with_thread_apps_feature(config, thread.config)
 
     def notify(apps: list[dict[str, Any]]) -> None:
-        server.broadcast("app/list/updated", {"data": apps})
+        server.broadcast(LIST_UPDATED, {"data": apps})
 
     return DeferredReply(
         server.apps.list_apps(
