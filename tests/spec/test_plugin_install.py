@@ -9,16 +9,22 @@ Out of scope:
 * `plugin_install_force_remote_sync_enables_remote_plugin_before_local_install` — ChatGPT sign-in
   and the remote plugin service.
 * `plugin_install_tracks_analytics_event` — ChatGPT sign-in and the analytics backend.
-* `plugin_install_returns_apps_needing_auth`, `plugin_install_filters_disallowed_apps_needing_auth`
-  — ChatGPT sign-in and the apps directory service.
+
+`plugin_install_returns_apps_needing_auth` and `plugin_install_filters_disallowed_apps_needing_auth`
+sign in with ChatGPT (`auth.json`) and serve the apps backend on a local port
+(`support.apps_backend`: the connector directory and the `codex_apps` MCP server), as the Rust
+tests do.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from support.app_server import AppServerProcess
+from support.apps_backend import AppsBackend, app_info, connector_tool, write_chatgpt_auth
+from support.mcp_servers import serve_asgi
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -169,3 +175,79 @@ async def test_plugin_install_makes_bundled_mcp_servers_available_to_followup_re
         )
     assert error["code"] == -32600
     assert error["message"] == "OAuth login is only supported for streamable HTTP servers."
+
+
+def write_connectors_config(codex_home: Path, base_url: str) -> None:
+    (codex_home / "config.toml").write_text(
+        f"""
+chatgpt_base_url = "{base_url}"
+mcp_oauth_credentials_store = "file"
+
+[features]
+plugins = true
+connectors = true
+"""
+    )
+
+
+def alpha_connector() -> dict[str, object]:
+    return app_info(
+        "alpha",
+        "Alpha",
+        description="Alpha connector",
+        logoUrl="https://example.com/alpha.png",
+        distributionChannel="featured",
+    )
+
+
+ALPHA_NEEDS_AUTH = {
+    "id": "alpha",
+    "name": "Alpha",
+    "description": "Alpha connector",
+    "installUrl": "https://chatgpt.com/apps/alpha/alpha",
+    "needsAuth": True,
+}
+
+
+async def install_with_apps_backend(
+    tmp_path: Path, backend: AppsBackend, auth_policy: str | None, app_ids: list[str]
+) -> Any:
+    codex_home, repo_root = temp_dir(tmp_path, "home"), temp_dir(tmp_path, "repo")
+    async with serve_asgi(backend.app()) as server_url:
+        write_connectors_config(codex_home, server_url)
+        write_chatgpt_auth(codex_home, "chatgpt-token")
+        write_plugin_marketplace(
+            repo_root, "debug", "sample-plugin", "./sample-plugin", None, auth_policy
+        )
+        write_plugin_source(repo_root, "sample-plugin", app_ids)
+        async with AppServerProcess(codex_home) as mcp:
+            await mcp.initialize()
+            return await mcp.request(
+                "plugin/install",
+                {
+                    "marketplacePath": str(repo_root / ".agents/plugins/marketplace.json"),
+                    "pluginName": "sample-plugin",
+                    "forceRemoteSync": False,
+                },
+                DEFAULT_TIMEOUT,
+            )
+
+
+async def test_plugin_install_returns_apps_needing_auth(tmp_path: Path) -> None:
+    """The installed plugin's apps the account has not connected are listed as needing
+    sign-in, with their directory details; a connected one is not."""
+    backend = AppsBackend(
+        [alpha_connector(), app_info("beta", "Beta", description="Beta connector")],
+        [connector_tool("beta", "Beta App")],
+    )
+    response = await install_with_apps_backend(tmp_path, backend, None, ["alpha", "beta"])
+    assert response == {"authPolicy": "ON_INSTALL", "appsNeedingAuth": [ALPHA_NEEDS_AUTH]}
+
+
+async def test_plugin_install_filters_disallowed_apps_needing_auth(tmp_path: Path) -> None:
+    """An app the reference never offers is left out of the apps needing sign-in."""
+    backend = AppsBackend([alpha_connector()], [])
+    response = await install_with_apps_backend(
+        tmp_path, backend, "ON_USE", ["alpha", "asdk_app_6938a94a61d881918ef32cb999ff937c"]
+    )
+    assert response == {"authPolicy": "ON_USE", "appsNeedingAuth": [ALPHA_NEEDS_AUTH]}
