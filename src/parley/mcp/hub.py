@@ -19,7 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import tomlkit
+
 from parley.mcp.config import McpServerConfig, load_servers
+from parley.mcp.config_file import edit_tree, read_tree, table
 from parley.mcp.errors import McpCallError
 
 if TYPE_CHECKING:
@@ -76,6 +79,31 @@ class McpHub:
     def forget(self, tools: Any) -> None:
         if tools in self._threads:
             self._threads.remove(tools)
+
+    def approve_always(self, server: str, connector_id: str | None, tool: str) -> None:
+        """ "Don't ask me again" for a tool: `approval_mode = "approve"` written to
+        `[mcp_servers.<server>.tools.<tool>]` (or `[apps.<app>.tools.<tool>]` for an app), as
+        the reference persists it. A server the file does not name (one a plugin brings) is
+        not written: a partial table there would hide the plugin's own."""
+        if connector_id is not None and server == "codex_apps":
+            path = ["apps", connector_id, "tools", tool]
+        elif server in table(read_tree(self.codex_home), "mcp_servers"):
+            path = ["mcp_servers", server, "tools", tool]
+        else:
+            return
+
+        def change(document: Any) -> None:
+            node = document
+            for key in path:
+                if key not in node:
+                    node[key] = tomlkit.table()
+                node = node[key]
+            node["approval_mode"] = "approve"
+
+        try:
+            edit_tree(self.codex_home, change)
+        except (OSError, ValueError) as exc:
+            log.warning("could not remember the approval of %s/%s: %s", server, tool, exc)
 
     def announce(self, name: str, status: str, error: str | None = None) -> None:
         self.broadcast(STARTUP_STATUS, {"name": name, "status": status, "error": error})
