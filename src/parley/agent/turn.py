@@ -37,6 +37,7 @@ from parley.agent.compaction import SUMMARY_REQUEST, replacement_history
 from parley.agent.extensions import ExtensionCall, TurnExtension
 from parley.agent.notifier import TurnNotifier
 from parley.agent.notify_program import TurnCompletion, notify_turn_complete, text_of_input
+from parley.agent.pause import ElicitationPause
 from parley.agent.plan_mode import PlanModeFilter
 from parley.agent.prompt import BASE_INSTRUCTIONS, developer_message, environment_message
 from parley.agent.prompt import user_message as build_user_message
@@ -128,6 +129,8 @@ class AgentSessionState:
     user_commands: list[str] = field(default_factory=list)  # thread/shellCommand, for the next turn
     running: TurnEngine | None = None  # the engine of the thread's running turn
     review: ReviewRequest | None = None  # review/start: the next turn is this review
+    # thread/increment_elicitation: the thread's timeout clocks stand still while paused.
+    elicitation_pause: ElicitationPause = field(default_factory=ElicitationPause)
 
 
 def usage_breakdown(usage: dict[str, Any]) -> dict[str, int]:
@@ -221,6 +224,7 @@ class TurnEngine:
             processes=self._state.processes,
             shell_snapshot=self._state.shell_snapshot,
             view_image=self._state.feature_overrides.get("view_image_tool", True),
+            pause=self._state.elicitation_pause,
         )
         self.tools = ToolBox(turn_tools(self.tool_context))
 

@@ -27,6 +27,7 @@ CODEX_APPS_SERVER = "codex_apps"  # the built-in server of a ChatGPT sign-in (pa
 if TYPE_CHECKING:
     from mcp import types
 
+    from parley.agent.pause import ElicitationPause
     from parley.agent.settings import TurnSettings
     from parley.mcp.connection import McpConnection
     from parley.mcp.hub import BuiltIns, McpHub
@@ -47,8 +48,9 @@ class ThreadMcp:
         self._names: dict[str, ToolRef] = {}
         self._turn: CallChannel | None = None
         self._settings: TurnSettings | None = None
-        # Elicitations a client shows outside a request (thread/increment_elicitation).
-        self.out_of_band_elicitations = 0
+        # Stops tool calls' timeout clocks while the client shows an elicitation of its own
+        # (thread/increment_elicitation); the thread's, set by the server.
+        self.pause: ElicitationPause | None = None
         # Calls the user allowed "for this session": (server, connector id, tool).
         self._approved_for_session: set[tuple[str, str | None, str]] = set()
 
@@ -216,7 +218,7 @@ class ThreadMcp:
         started = time.monotonic()
         try:
             connection = await self.connection(ref.server)
-            result = await connection.call_tool(ref.tool, arguments)
+            result = await connection.call_tool(ref.tool, arguments, self.pause)
         except McpCallError as exc:
             elapsed = int((time.monotonic() - started) * 1000)
             notifier.item_completed(show(status="failed", error=str(exc), duration_ms=elapsed))

@@ -253,6 +253,7 @@ class AppServer:
 
         config = thread.config
         tools = self.mcp.for_thread(thread.id, lambda: self.apps.thread_servers(config))
+        tools.pause = thread.agent_state.elicitation_pause
         tools.start()
         thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
         self.skills.watch(thread.cwd)

@@ -4,8 +4,9 @@ Apps (ChatGPT connectors) need a ChatGPT sign-in: an API-key user gets an empty 
 the reference; for a ChatGPT sign-in `parley.apps.service` loads the directory and the
 connected apps, sending `app/list/updated` to every client as they arrive. With a `threadId` the
 thread's own `apps` feature decides. The elicitation counter records that a client is showing
-an out-of-band elicitation for a thread; while it is above zero the thread's MCP tool calls stop
-their timeout clocks (`parley.mcp.thread_tools`).
+an out-of-band elicitation for a thread; while it is above zero the thread's timeout clocks
+stand still: unified exec's `yield_time_ms` wait (as in the reference) and MCP tool calls'
+`tool_timeout_sec` (`parley.agent.pause`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from parley.apps.service import LIST_UPDATED
 from parley.config import ConfigError
-from parley.mcp.thread_tools import ThreadMcp
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
 from parley.rpc.errors import ClientError
@@ -62,27 +62,18 @@ def _with_thread_apps_feature(config: Any, thread_config: Any) -> Any:
     return dataclasses.replace(config, features=frozenset(features), feature_table=table)
 
 
-def _thread_mcp(session: ClientSession, thread_id: str) -> ThreadMcp:
-    thread = session.server.thread(thread_id)
-    tools = next((e for e in thread.extensions if isinstance(e, ThreadMcp)), None)
-    if tools is None:
-        raise ClientError(f"thread not found: {thread_id}")
-    return tools
-
-
 async def thread_increment_elicitation(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadIncrementElicitationParams, raw)
-    tools = _thread_mcp(session, params.thread_id)
-    tools.out_of_band_elicitations += 1
-    count = tools.out_of_band_elicitations
+    pause = session.server.thread(params.thread_id).agent_state.elicitation_pause
+    count = pause.increment()
     return {"count": count, "paused": count > 0}
 
 
 async def thread_decrement_elicitation(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadDecrementElicitationParams, raw)
-    tools = _thread_mcp(session, params.thread_id)
-    if tools.out_of_band_elicitations == 0:
-        raise ClientError("out-of-band elicitation count is already zero")
-    tools.out_of_band_elicitations -= 1
-    count = tools.out_of_band_elicitations
+    pause = session.server.thread(params.thread_id).agent_state.elicitation_pause
+    try:
+        count = pause.decrement()
+    except ValueError as exc:
+        raise ClientError(str(exc)) from None
     return {"count": count, "paused": count > 0}
