@@ -4,11 +4,11 @@ Each test lays out a local marketplace and plugin folder as the Rust test does a
 `plugin/install` (and follow-up) requests to the real `parley app-server` subprocess.
 
 Out of scope:
-* `plugin_install_returns_invalid_request_for_disallowed_product_plugin` — it starts the server
-  with `--session-source atlas`, a command-line option Parley does not have.
-* `plugin_install_force_remote_sync_enables_remote_plugin_before_local_install` — ChatGPT sign-in
-  and the remote plugin service.
-* `plugin_install_tracks_analytics_event` — ChatGPT sign-in and the analytics backend.
+* `plugin_install_force_remote_sync_enables_remote_plugin_before_local_install` — Parley reads a
+  ChatGPT sign-in but has no client for the remote plugin service (the test checks the enable
+  call made to it, on a local mock, before the local install).
+* `plugin_install_tracks_analytics_event` — Parley sends no analytics events (the test checks
+  the event posted to a local analytics mock).
 
 `plugin_install_returns_apps_needing_auth` and `plugin_install_filters_disallowed_apps_needing_auth`
 sign in with ChatGPT (`auth.json`) and serve the apps backend on a local port
@@ -127,6 +127,47 @@ async def test_plugin_install_returns_invalid_request_for_not_available_plugin(
     write_plugin_source(repo_root, "sample-plugin", [])
     marketplace_path = repo_root / ".agents/plugins/marketplace.json"
     async with AppServerProcess(codex_home) as mcp:
+        await mcp.initialize()
+        error = await mcp.request_error(
+            "plugin/install",
+            {
+                "marketplacePath": str(marketplace_path),
+                "pluginName": "sample-plugin",
+                "forceRemoteSync": False,
+            },
+            DEFAULT_TIMEOUT,
+        )
+    assert error["code"] == -32600
+    assert "not available for install" in error["message"]
+
+
+async def test_plugin_install_returns_invalid_request_for_disallowed_product_plugin(
+    tmp_path: Path,
+) -> None:
+    """A plugin restricted to other products cannot be installed by a server started for
+    `--session-source atlas`."""
+    codex_home, repo_root = temp_dir(tmp_path, "home"), temp_dir(tmp_path, "repo")
+    (repo_root / ".agents/plugins").mkdir(parents=True)
+    (repo_root / ".agents/plugins/marketplace.json").write_text(
+        """{
+  "name": "debug",
+  "plugins": [
+    {
+      "name": "sample-plugin",
+      "source": {
+        "source": "local",
+        "path": "./sample-plugin"
+      },
+      "policy": {
+        "products": ["CHATGPT"]
+      }
+    }
+  ]
+}"""
+    )
+    write_plugin_source(repo_root, "sample-plugin", [])
+    marketplace_path = repo_root / ".agents/plugins/marketplace.json"
+    async with AppServerProcess(codex_home, args=["--session-source", "atlas"]) as mcp:
         await mcp.initialize()
         error = await mcp.request_error(
             "plugin/install",

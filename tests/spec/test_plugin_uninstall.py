@@ -1,9 +1,11 @@
 """pytest twins of upstream `app-server/tests/suite/v2/plugin_uninstall.rs`.
 
 Out of scope:
-* `plugin_uninstall_force_remote_sync_calls_remote_uninstall_first` — ChatGPT sign-in and the
-  remote plugin service.
-* `plugin_uninstall_tracks_analytics_event` — ChatGPT sign-in and the analytics backend.
+* `plugin_uninstall_force_remote_sync_calls_remote_uninstall_first` — Parley reads a ChatGPT
+  sign-in but has no client for the remote plugin service (the test checks the uninstall call
+  made to it, on a local mock, before the local uninstall).
+* `plugin_uninstall_tracks_analytics_event` — Parley sends no analytics events (the test checks
+  the event posted to a local analytics mock).
 """
 
 from __future__ import annotations

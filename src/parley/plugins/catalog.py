@@ -15,11 +15,11 @@ from parley.plugins import manifest as manifests
 from parley.plugins.marketplace import (
     CURATED_DISPLAY_NAME,
     CURATED_NAME,
-    PRODUCT,
     Marketplace,
     MarketplaceError,
     MarketplacePlugin,
     curated_root,
+    current_product,
     discover,
     find_plugin,
     load,
@@ -131,7 +131,7 @@ def _skill_allowed(skill_file: Path) -> bool:
     products = policy.get("products") if isinstance(policy, dict) else None
     if not isinstance(products, list):
         return True
-    return PRODUCT in [str(p).upper() for p in products]
+    return current_product() in [str(p).upper() for p in products]
 
 
 def plugin_skills(plugin_name: str, skills_dir: Path | None, tree: dict[str, Any]) -> list[Any]:
