@@ -4,16 +4,14 @@ Each test lays out a local marketplace and plugin folder as the Rust test does a
 `plugin/install` (and follow-up) requests to the real `parley app-server` subprocess.
 
 Out of scope:
-* `plugin_install_force_remote_sync_enables_remote_plugin_before_local_install` — Parley reads a
-  ChatGPT sign-in but has no client for the remote plugin service (the test checks the enable
-  call made to it, on a local mock, before the local install).
 * `plugin_install_tracks_analytics_event` — Parley sends no analytics events (the test checks
   the event posted to a local analytics mock).
 
-`plugin_install_returns_apps_needing_auth` and `plugin_install_filters_disallowed_apps_needing_auth`
-sign in with ChatGPT (`auth.json`) and serve the apps backend on a local port
-(`support.apps_backend`: the connector directory and the `codex_apps` MCP server), as the Rust
-tests do.
+`plugin_install_returns_apps_needing_auth`, `plugin_install_filters_disallowed_apps_needing_auth`
+and `plugin_install_force_remote_sync_enables_remote_plugin_before_local_install` sign in with
+ChatGPT (`auth.json`) and serve the ChatGPT backend's part they use on a local port
+(`support.apps_backend`: the connector directory and the `codex_apps` MCP server, or the plugin
+service), as the Rust tests do.
 """
 
 from __future__ import annotations
@@ -23,7 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from support.app_server import AppServerProcess
-from support.apps_backend import AppsBackend, app_info, connector_tool, write_chatgpt_auth
+from support.apps_backend import (
+    AppsBackend,
+    PluginService,
+    app_info,
+    connector_tool,
+    write_chatgpt_auth,
+)
 from support.mcp_servers import serve_asgi
 
 DEFAULT_TIMEOUT = 10.0
@@ -292,3 +296,42 @@ async def test_plugin_install_filters_disallowed_apps_needing_auth(tmp_path: Pat
         tmp_path, backend, "ON_USE", ["alpha", "asdk_app_6938a94a61d881918ef32cb999ff937c"]
     )
     assert response == {"authPolicy": "ON_USE", "appsNeedingAuth": [ALPHA_NEEDS_AUTH]}
+
+
+async def test_plugin_install_force_remote_sync_enables_remote_plugin_before_local_install(
+    tmp_path: Path,
+) -> None:
+    """With forceRemoteSync the plugin is enabled on the ChatGPT plugin service (bearer token
+    and account of the sign-in), then installed and enabled locally."""
+    service = PluginService(
+        {("sample-plugin@debug", "enable"): {"id": "sample-plugin@debug", "enabled": True}}
+    )
+    codex_home, repo_root = temp_dir(tmp_path, "home"), temp_dir(tmp_path, "repo")
+    async with serve_asgi(service.app()) as server_url:
+        (codex_home / "config.toml").write_text(
+            f'\nchatgpt_base_url = "{server_url}/backend-api/"\n\n[features]\nplugins = true\n'
+        )
+        write_chatgpt_auth(codex_home, "chatgpt-token")
+        write_plugin_marketplace(repo_root, "debug", "sample-plugin", "./sample-plugin", None, None)
+        write_plugin_source(repo_root, "sample-plugin", [])
+        async with AppServerProcess(codex_home) as mcp:
+            await mcp.initialize()
+            response = await mcp.request(
+                "plugin/install",
+                {
+                    "marketplacePath": str(repo_root / ".agents/plugins/marketplace.json"),
+                    "pluginName": "sample-plugin",
+                    "forceRemoteSync": True,
+                },
+                DEFAULT_TIMEOUT,
+            )
+    assert response["appsNeedingAuth"] == []
+    assert service.calls == [
+        ("/backend-api/plugins/sample-plugin@debug/enable", "Bearer chatgpt-token", "account-123")
+    ]
+    assert (
+        codex_home / "plugins/cache/debug/sample-plugin/local/.codex-plugin/plugin.json"
+    ).is_file()
+    config = (codex_home / "config.toml").read_text()
+    assert '[plugins."sample-plugin@debug"]' in config
+    assert "enabled = true" in config

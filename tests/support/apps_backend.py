@@ -169,6 +169,33 @@ class AppsBackend:
         return app
 
 
+class PluginService:
+    """A stand-in for the ChatGPT plugin service under `/backend-api`: answers
+    `POST /backend-api/plugins/<id>/<action>` with `answers[(id, action)]` when the bearer token
+    and account are the expected ones (404 otherwise), and records every call as
+    (path, authorization, chatgpt-account-id)."""
+
+    def __init__(self, answers: dict[tuple[str, str], dict[str, Any]]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, str | None, str | None]] = []
+
+    async def _mutate(self, request: Request) -> Response:
+        auth = request.headers.get("authorization")
+        account = request.headers.get("chatgpt-account-id")
+        self.calls.append((request.url.path, auth, account))
+        answer = self.answers.get((request.path_params["plugin_id"], request.path_params["action"]))
+        if answer is None or auth != EXPECTED_BEARER or account != EXPECTED_ACCOUNT_ID:
+            return Response(status_code=404)
+        return JSONResponse(answer)
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/backend-api/plugins/{plugin_id}/{action}", self._mutate, methods=["POST"])
+            ]
+        )
+
+
 def elicitation_apps_server(backend: AppsBackend, tool_name: str) -> FastMCP:
     """`backend`'s MCP server with one read-only `calendar` tool that asks the client to confirm
     (a required boolean `confirmed`) and answers "accepted", "declined" or "cancelled"."""
@@ -218,6 +245,7 @@ __all__ = [
     "APPS_MCP_PATH",
     "TEST_RESOURCE_URI",
     "AppsBackend",
+    "PluginService",
     "app_info",
     "connector_tool",
     "elicitation_apps_server",

@@ -55,6 +55,17 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+def uses_api_key(codex_home: Path) -> bool:
+    """Whether `auth.json` holds an API-key login."""
+    try:
+        data = orjson.loads((codex_home / "auth.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return False
+    return isinstance(data, dict) and (
+        data.get("auth_mode") == "apikey" or bool(data.get("OPENAI_API_KEY"))
+    )
+
+
 def read_chatgpt_sign_in(codex_home: Path) -> ChatGptSignIn | None:
     """The ChatGPT sign-in in `<codex_home>/auth.json`, or None (no file, an API key, no
     tokens)."""
