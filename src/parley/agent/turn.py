@@ -37,6 +37,7 @@ from parley.agent.compaction import SUMMARY_REQUEST, replacement_history
 from parley.agent.extensions import ExtensionCall, TurnExtension
 from parley.agent.notifier import TurnNotifier
 from parley.agent.notify_program import TurnCompletion, notify_turn_complete, text_of_input
+from parley.agent.pause import ElicitationPause
 from parley.agent.plan_mode import PlanModeFilter
 from parley.agent.prompt import BASE_INSTRUCTIONS, developer_message, environment_message
 from parley.agent.prompt import user_message as build_user_message
@@ -142,6 +143,8 @@ class AgentSessionState:
     # Mode and personality developer text last put into the history, by kind: each is added
     # once, when it changes, as the reference does (not resent with every request).
     announced: dict[str, str] = field(default_factory=dict)
+    # thread/increment_elicitation: the thread's timeout clocks stand still while paused.
+    elicitation_pause: ElicitationPause = field(default_factory=ElicitationPause)
 
 
 def usage_breakdown(usage: dict[str, Any]) -> dict[str, int]:
@@ -236,6 +239,7 @@ class TurnEngine:
             processes=self._state.processes,
             shell_snapshot=self._state.shell_snapshot,
             view_image=self._state.feature_overrides.get("view_image_tool", True),
+            pause=self._state.elicitation_pause,
         )
         self.tools = ToolBox(turn_tools(self.tool_context))
 

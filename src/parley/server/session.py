@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     # The agent, MCP, skills, plugins, threads and the generated models are imported when a
     # request first needs them (see `preload`), so the `initialize` reply never waits for them.
     from parley.agent.settings import ProviderSettings
+    from parley.apps.service import AppsService
     from parley.mcp.hub import McpHub
     from parley.plugins.featured import FeaturedPlugins
     from parley.server.sub_agents import SubAgentSpawner
@@ -125,7 +126,22 @@ class AppServer:
     def mcp(self) -> McpHub:
         from parley.mcp.hub import McpHub
 
-        return McpHub(self.config.codex_home, self.broadcast)
+        return McpHub(self.config.codex_home, self.broadcast, self.mcp_config_tree)
+
+    def mcp_config_tree(self) -> dict[str, Any]:
+        """The configuration as the files and `-c` overrides say now, for `[mcp_servers]`."""
+        from parley.mcp.config_file import read_tree
+
+        try:
+            return self.load_config().tree
+        except ConfigError:
+            return read_tree(self.config.codex_home)
+
+    @cached_property
+    def apps(self) -> AppsService:
+        from parley.apps.service import AppsService
+
+        return AppsService()
 
     @cached_property
     def sub_agents(self) -> SubAgentSpawner:
@@ -244,7 +260,9 @@ class AppServer:
         from parley.agent.collab import CollabExtension
         from parley.skills.extension import SkillsExtension
 
-        tools = self.mcp.for_thread(thread.id)
+        config = thread.config
+        tools = self.mcp.for_thread(thread.id, lambda: self.apps.thread_servers(config))
+        tools.pause = thread.agent_state.elicitation_pause
         tools.start()
         spawn = CollabExtension(self.sub_agents)
         thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd), spawn]

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from parley.agent.approval import Decision, parse_decision, plan_exec
+from parley.agent.pause import ElicitationPause
 from parley.agent.tools.apply_patch import ApplyPatchTool, shell_invocation
 from parley.agent.tools.base import CallOutcome, ToolCall, ToolContext
 from parley.agent.tools.processes import ExecProcess, ProcessTable, PseudoTerminal
@@ -137,12 +138,15 @@ def _report(process: ExecProcess, text: str, limit: int = MODEL_OUTPUT_LIMIT) ->
     return f"Wall time: {wall} seconds\n{status}\nOutput:\n{truncate_middle(text, limit)}"
 
 
-async def _wait(process: ExecProcess, seconds: float) -> None:
-    """Until the process exits or `seconds` pass."""
+async def _wait(process: ExecProcess, seconds: float, pause: ElicitationPause | None) -> None:
+    """Until the process exits or `seconds` pass (not counting time the thread is paused)."""
     if process.reader is None or process.done:
         return
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(asyncio.shield(process.reader), seconds)
+        if pause is None:
+            await asyncio.wait_for(asyncio.shield(process.reader), seconds)
+        else:
+            await pause.wait_for(asyncio.shield(process.reader), seconds)
 
 
 class ExecCommandTool:
@@ -221,7 +225,7 @@ class ExecCommandTool:
             message = f"failed to start the command: {exc}"
             ctx.notifier.item_completed({**item, "status": "failed", "aggregatedOutput": message})
             return CallOutcome(message)
-        await _wait(process, _yield_seconds(args.get("yield_time_ms")))
+        await _wait(process, _yield_seconds(args.get("yield_time_ms")), self._ctx.pause)
         limit = _output_limit(args.get("max_output_tokens"))
         return CallOutcome(_report(process, process.take_unread(), limit))
 
@@ -378,7 +382,7 @@ class WriteStdinTool:
                 with contextlib.suppress(ConnectionError, BrokenPipeError):
                     stdin.write(chars.encode())
                     await stdin.drain()
-        await _wait(process, _yield_seconds(args.get("yield_time_ms")))
+        await _wait(process, _yield_seconds(args.get("yield_time_ms")), self._ctx.pause)
         limit = _output_limit(args.get("max_output_tokens"))
         report = _report(process, process.take_unread(), limit)
         if process.done:
