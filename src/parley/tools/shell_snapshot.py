@@ -38,6 +38,8 @@ from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
 
 log = logging.getLogger(__name__)
 
+# `[features] shell_snapshot = false` turns snapshots off (a login shell per command again).
+SHELL_SNAPSHOT_FEATURE = "shell_snapshot"
 SNAPSHOT_TIMEOUT_S = 10.0
 SNAPSHOT_DIR = "shell_snapshots"
 RETENTION_S = 3 * 24 * 3600
