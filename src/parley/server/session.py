@@ -57,6 +57,18 @@ def is_header_value(text: str) -> bool:
     return all(ch == "\t" or " " <= ch <= "~" for ch in text)
 
 
+def _start_shell_snapshot(thread: ThreadRuntime) -> None:
+    """Capture the login shell's environment when the thread is loaded, as the reference does,
+    rather than when its first command is already waiting."""
+    from parley.tools.shell_snapshot import SHELL_SNAPSHOT_FEATURE
+
+    config = thread.settings.config or thread.config
+    if config is not None and SHELL_SNAPSHOT_FEATURE in config.features:
+        thread.agent_state.shell_snapshot.start_for(
+            thread.cwd, config.shell_environment_policy, thread.id, config.codex_home
+        )
+
+
 async def _let_writer_send() -> None:
     """Yield to the loop until the writer has handed the response just queued to the
     transport (it wakes, then sends in a task of its own). The client of a fresh process waits
@@ -252,6 +264,7 @@ class AppServer:
         tools.start()
         thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
         self.skills.watch(thread.cwd)
+        _start_shell_snapshot(thread)
 
     async def require_mcp_servers(self, thread: ThreadRuntime) -> None:
         """Wait for the thread's required MCP servers; if any failed, the thread is unloaded and

@@ -195,6 +195,17 @@ class ShellSnapshotSlot:
     _key: tuple[object, ...] | None = None
     _task: asyncio.Task[ShellSnapshot | None] | None = None
 
+    def start_for(
+        self, cwd: Path, policy: ShellEnvironmentPolicy, thread_id: str | None, codex_home: Path
+    ) -> None:
+        """Begins capturing the user's shell in `cwd` with the environment the thread's commands
+        get. The server calls it when a thread is started or loaded, the first command's turn
+        again (a no-op then: same shell, cwd and environment), so the capture is usually done
+        before the first command needs it."""
+        from parley.tools.shell import command_env, user_shell
+
+        self.start(user_shell(), cwd, command_env(policy, thread_id), codex_home)
+
     def start(
         self, shell: str, cwd: Path, environment: Mapping[str, str], codex_home: Path
     ) -> None:
