@@ -17,7 +17,11 @@ and a second one in the same realtime session ("warm"). Runs alternate between t
 process with an empty CODEX_HOME whose config.toml points a model provider at the mocks (the
 provider's API key comes from the environment, `env_key`; realtime also needs an API-key login,
 `account/login/start`). Commands run with the given HOME's login
-profile (by default your own), approval policy `never` and the given sandbox.
+profile, approval policy `never` and the given sandbox. By default HOME is a generated one
+whose login profile does what profiles typically do (exports, aliases, functions, a few
+`$(…)` look-ups; ~50-100 ms of work): your own HOME would make the figures depend on your
+profile, and a login shell killed mid-profile at a server's exit can leave a profile's lock
+behind (pyenv's rehash lock, for one). `--home DIR` uses DIR instead.
 
     .venv/bin/python bench/turn_latency.py [--runs 10] [--calls 20] [--reference PATH]
         [--sandbox danger-full-access|workspace-write|read-only] [--home DIR]
@@ -68,12 +72,29 @@ _SENT.set()
 Samples = dict[str, dict[str, list[float]]]  # measure -> server -> seconds
 
 
+def write_profile(home: Path) -> None:
+    """A login profile of typical weight: variables, aliases, functions, a few look-ups."""
+    lines = ["export BENCH_PROFILE=loaded", 'export PATH="$HOME/bin:$PATH"']
+    lines += [f"export BENCH_VAR_{i}=value-{i}" for i in range(40)]
+    lines += [f"alias bench_alias_{i}='echo alias-{i}'" for i in range(40)]
+    lines += [f'bench_function_{i}() {{ echo function-{i} "$@"; }}' for i in range(40)]
+    lines += [f'BENCH_LOOKUP_{i}="$(uname -s)"' for i in range(15)]
+    (home / ".bash_profile").write_text('[ -r "$HOME/.bashrc" ] && . "$HOME/.bashrc"\n')
+    (home / ".bashrc").write_text("\n".join(lines) + "\n")
+    (home / ".profile").write_text('[ -r "$HOME/.bashrc" ] && . "$HOME/.bashrc"\n')
+
+
 def streamed(body: str) -> ScriptedResponse:
     return ScriptedResponse.stream(body, hold=_SENT)
 
 
 def shell_call(index: int) -> str:
-    arguments = orjson.dumps({"command": f"echo call-{index}", "timeout_ms": 30_000}).decode()
+    arguments = orjson.dumps(
+        {
+            "command": f"echo call-{index}",
+            "timeout_ms": int(os.environ.get("BENCH_CMD_TIMEOUT_MS", "30000")),
+        }
+    ).decode()
     return sse(
         [
             ev_response_created(f"resp-{index}"),
@@ -314,7 +335,7 @@ async def main() -> int:
     parser.add_argument("--calls", type=int, default=20, help="shell_command calls per turn")
     parser.add_argument("--reference", type=Path, help="a `codex` binary to compare with")
     parser.add_argument("--sandbox", default="danger-full-access")
-    parser.add_argument("--home", type=Path, default=Path.home(), help="HOME (login profile)")
+    parser.add_argument("--home", type=Path, help="HOME (login profile); default: generated")
     parser.add_argument("--no-delegation", action="store_true", help="only the tool-call bench")
     args = parser.parse_args()
 
@@ -322,6 +343,11 @@ async def main() -> int:
     if args.reference is not None:
         servers["reference"] = [str(args.reference.resolve()), "app-server"]
     os.environ.pop("OPENAI_API_KEY", None)
+    generated_home = None
+    if args.home is None:
+        generated_home = tempfile.TemporaryDirectory(prefix="parley-bench-home-")
+        args.home = Path(generated_home.name)
+        write_profile(args.home)
     samples: Samples = {}
 
     def add(measure: str, server: str, values: list[float]) -> None:
@@ -341,9 +367,11 @@ async def main() -> int:
 
     print(
         f"\n{args.runs} alternating runs, {args.calls} shell_command calls per run, "
-        f"sandbox {args.sandbox}, HOME {args.home}"
+        f"sandbox {args.sandbox}, HOME {'generated' if generated_home else args.home}"
     )
     report(samples, list(servers))
+    if generated_home is not None:
+        generated_home.cleanup()
     return 0
 
 

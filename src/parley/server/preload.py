@@ -20,14 +20,18 @@ log = logging.getLogger(__name__)
 
 def _preload(then: Callable[[], object] | None) -> None:
     try:
-        import parley.mcp.hub
-        import parley.plugins.featured
-        import parley.protocol.models
-        import parley.server.handlers
+        # The HTTP stack first: it is small, and a turn started early (a voice session's
+        # first delegation) needs it; then the handlers (and with them the models, the
+        # agent, the threads), then what only background services use.
         from parley.agent.responses import warm_http_stack
 
-        parley.protocol.models.ThreadStartParams.model_rebuild()
         warm_http_stack()
+        import parley.protocol.models
+        import parley.server.handlers
+
+        parley.protocol.models.ThreadStartParams.model_rebuild()
+        import parley.mcp.hub
+        import parley.plugins.featured
     except Exception:  # a failure here only means the first request imports it itself
         log.debug("background preload failed", exc_info=True)
     if then is not None:
