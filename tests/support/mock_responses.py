@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -138,6 +139,10 @@ class RecordedRequest:
     finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     # True if the client closed the connection before the answer was complete.
     client_disconnected: bool = False
+    # `time.perf_counter()` when the request (body included) had arrived, and when the answer
+    # was done (for a streamed answer: after its last byte was written); for benchmarks.
+    received_at: float = field(default_factory=time.perf_counter, repr=False)
+    answered_at: float | None = field(default=None, repr=False)
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (case-insensitive), or None."""
@@ -325,6 +330,7 @@ class MockResponsesServer:
                 text=f"mock responses server: nothing mounted for {request.method} {request.path}",
             )
         finally:
+            record.answered_at = time.perf_counter()
             record.finished.set()
 
     async def _answer_responses(

@@ -64,7 +64,7 @@ from parley.agent.turn_options import (
 from parley.agent.user_shell import run_user_command
 from parley.tools.sandbox import SandboxPolicy
 from parley.tools.shell import user_shell
-from parley.tools.shell_snapshot import ShellSnapshotSlot
+from parley.tools.shell_snapshot import SHELL_SNAPSHOT_FEATURE, ShellSnapshotSlot
 
 __all__ = [
     "AgentSessionState",
@@ -237,11 +237,19 @@ class TurnEngine:
             plan_mode=self._options.plan_mode,
             dynamic_tools=tuple(self._state.dynamic_tools),
             processes=self._state.processes,
-            shell_snapshot=self._state.shell_snapshot,
+            shell_snapshot=self._shell_snapshot(settings.features),
             view_image=self._state.feature_overrides.get("view_image_tool", True),
             pause=self._state.elicitation_pause,
         )
         self.tools = ToolBox(turn_tools(self.tool_context))
+
+    def _shell_snapshot(self, features: frozenset[str]) -> ShellSnapshotSlot | None:
+        """The thread's snapshot slot; none with `[features] shell_snapshot = false` (each
+        command then runs in a login shell)."""
+        if SHELL_SNAPSHOT_FEATURE in features:
+            return self._state.shell_snapshot
+        self._state.shell_snapshot.close()
+        return None
 
     def _features(self, configured: frozenset[str]) -> frozenset[str]:
         overrides = self._state.feature_overrides

@@ -59,6 +59,27 @@ def is_header_value(text: str) -> bool:
     return all(ch == "\t" or " " <= ch <= "~" for ch in text)
 
 
+def _start_shell_snapshot(thread: ThreadRuntime) -> None:
+    """Capture the login shell's environment when the thread is loaded, as the reference does,
+    rather than when its first command is already waiting."""
+    from parley.tools.shell_snapshot import SHELL_SNAPSHOT_FEATURE
+
+    config = thread.settings.config or thread.config
+    if config is not None and SHELL_SNAPSHOT_FEATURE in config.features:
+        thread.agent_state.shell_snapshot.start_for(
+            thread.cwd, config.shell_environment_policy, thread.id, config.codex_home
+        )
+
+
+async def _let_writer_send() -> None:
+    """Yield to the loop until the writer has handed the response just queued to the
+    transport (it wakes, then sends in a task of its own). The client of a fresh process waits
+    on the `initialize` reply; its follow-ups (the sandbox probe, the preload) come after it.
+    Requests are handled one at a time, so no other request overtakes them meanwhile."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
 def startup_warnings(server: AppServer) -> list[dict[str, Any]]:
     """The `configWarning`s a client gets right after its initialize reply."""
     config = server.config
@@ -181,9 +202,13 @@ class AppServer:
         self._warmed = True
         from parley.server.preload import preload_in_background
 
-        self.featured_plugins.warm()
-        self.mcp.preload_sdk()
-        preload_in_background()
+        loop = asyncio.get_running_loop()
+
+        def start_services() -> None:  # on the loop, once the thread imported their modules
+            self.featured_plugins.warm()
+            self.mcp.preload_sdk()
+
+        preload_in_background(lambda: loop.call_soon_threadsafe(start_services))
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
         session = ClientSession(self, write)
@@ -267,6 +292,7 @@ class AppServer:
         spawn = CollabExtension(self.sub_agents)
         thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd), spawn]
         self.skills.watch(thread.cwd)
+        _start_shell_snapshot(thread)
 
     async def require_mcp_servers(self, thread: ThreadRuntime) -> None:
         """Wait for the thread's required MCP servers; if any failed, the thread is unloaded and
@@ -396,6 +422,8 @@ class ClientSession:
             spawn(self._reply_later(request, result.result))
         else:
             self._write(self.rpc.response(request.id, result))
+        if request.method == "initialize":
+            await _let_writer_send()
         for action in self._after:
             action()
 
@@ -485,14 +513,12 @@ class ClientSession:
 
     # ---- handlers ----------------------------------------------------------------------
     def _initialize(self, request: Request) -> Any:
-        # The light handshake models (same schema as the generated ones): the reply must not
-        # wait for the ~600 generated models to be built.
-        from parley.protocol.handshake import InitializeParams
-        from parley.protocol.params import parse_params
+        # Read without pydantic when well formed (`protocol/handshake.py`): the reply must not
+        # wait for it, nor for the ~600 generated models.
+        from parley.protocol.handshake import read_initialize
 
-        params = parse_params(InitializeParams, request.params)
-        caps = params.capabilities
-        info = params.client_info
+        info = read_initialize(request.params)
+        caps = info.capabilities
         if not os.environ.get(ORIGINATOR_OVERRIDE_ENV) and not is_header_value(info.name):
             raise ClientError(
                 f"Invalid clientInfo.name: '{info.name}'. Must be a valid HTTP header value."
@@ -501,7 +527,7 @@ class ClientSession:
         self.rpc.accept_initialize(
             client,
             experimental_api=bool(caps and caps.experimental_api),
-            opt_out=(caps.opt_out_notification_methods or []) if caps else [],
+            opt_out=list(caps.opt_out_notification_methods or ()) if caps else [],
         )
         self.after_response(self._send_startup_warnings)
         self.after_response(self.server.warm_up)
