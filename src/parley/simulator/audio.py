@@ -4,8 +4,10 @@ a vowel-like assistant voice.
 There is no speech recogniser offline, so user speech that must be understood is made by
 `synthesize_speech`, which carries its text recoverably: a frequency-shift-keyed tone sequence
 (one tone per 4-bit nibble of the UTF-8 bytes, 20 ms each, framed by a marker tone, a length
-and a CRC). `decode_speech` reads it back exactly, sample-for-sample, from the audio the
-simulator receives; anything else (a real microphone, resampled audio) does not decode.
+and a CRC). `decode_speech` reads it back from the audio the simulator receives, also after a
+browser's audio path (resampling, gain changes, and the short dropouts a real-time audio
+thread makes when it is starved: silence put in, or samples lost); anything else (a real
+microphone, the assistant's voice) does not decode.
 
 The assistant's voice (`synthesize_voice`) is a different, deliberately speech-like signal: a
 60 ms vowel (harmonics shaped by formants) or noise burst per character. It carries no code.
@@ -133,6 +135,14 @@ _MAX_TEXT_BYTES: Final = 0xFFFF
 # A symbol is accepted only when its tone clearly dominates the others in the window.
 _DOMINANCE: Final = 4.0
 _ONSET_LEVEL: Final = 1000  # |sample| that marks where a code starts
+# A dropout: this many samples in a row below _DROPOUT_LEVEL. The code's tones cross zero in
+# a sample or two, so only a gap in the audio stays this quiet for this long.
+_DROPOUT_SAMPLES: Final = 12
+_DROPOUT_LEVEL: Final = 300
+# How far (in samples, either way) a symbol is looked for when it is not where expected, and
+# in what steps: half a symbol covers any gap or loss shorter than one.
+_RESYNC_RANGE: Final = SYMBOL_SAMPLES // 2
+_RESYNC_STEP: Final = 8
 
 
 @cache
@@ -191,11 +201,15 @@ def synthesize_speech(text: str, *, lead_ms: float = 100.0, tail_ms: float = 700
     return silence(lead_ms) + samples_to_pcm16(body) + silence(tail_ms)
 
 
-def _classify(window: array[int]) -> int | None:
-    powers = [
+def _powers(window: array[int]) -> list[float]:
+    return [
         sum(map(mul, window, cos_table)) ** 2 + sum(map(mul, window, sin_table)) ** 2
         for cos_table, sin_table in _correlators()
     ]
+
+
+def _classify(window: array[int]) -> int | None:
+    powers = _powers(window)
     ranked = sorted(range(len(powers)), key=powers.__getitem__, reverse=True)
     best, second = powers[ranked[0]], powers[ranked[1]]
     if best <= 0 or best < _DOMINANCE * second:
@@ -203,8 +217,49 @@ def _classify(window: array[int]) -> int | None:
     return ranked[0]
 
 
+def _purity(window: array[int]) -> float:
+    """How much of the window's tone power is its strongest tone (1.0: one tone only)."""
+    powers = _powers(window)
+    total = sum(powers)
+    return max(powers) / total if total > 0 else 0.0
+
+
+def _without_dropouts(samples: array[int], start: int) -> array[int]:
+    """The samples from `start` on, with the gaps a starved audio thread fills with silence
+    cut out (the code itself is never quiet for long, see `_DROPOUT_SAMPLES`)."""
+    out = array("h")
+    quiet_from: int | None = None
+    for index in range(start, len(samples)):
+        if -_DROPOUT_LEVEL < samples[index] < _DROPOUT_LEVEL:
+            if quiet_from is None:
+                quiet_from = index
+            continue
+        if quiet_from is not None:
+            if index - quiet_from < _DROPOUT_SAMPLES:
+                out.extend(samples[quiet_from:index])
+            quiet_from = None
+        out.append(samples[index])
+    if quiet_from is not None:  # the silence after the code is kept, it is not a gap
+        out.extend(samples[quiet_from:])
+    return out
+
+
+def _resync(samples: array[int], position: int) -> int | None:
+    """Where the symbol expected at `position` really starts, after audio was lost (earlier)
+    or put in (later): the nearby window holding the purest single tone."""
+    best: tuple[float, int | None] = (0.0, None)
+    for shift in sorted(range(-_RESYNC_RANGE, _RESYNC_RANGE + 1, _RESYNC_STEP), key=abs):
+        start = position + shift
+        if 0 <= start <= len(samples) - SYMBOL_SAMPLES:
+            purity = _purity(samples[start : start + SYMBOL_SAMPLES])
+            if purity > best[0]:
+                best = (purity, start)
+    return best[1]
+
+
 def _decode_at(samples: array[int], start: int) -> str | None:
-    position = start
+    samples = _without_dropouts(samples, start)
+    position = 0
 
     def read(count: int) -> list[int] | None:
         nonlocal position
@@ -215,7 +270,15 @@ def _decode_at(samples: array[int], start: int) -> str | None:
                 return None
             symbol = _classify(window)
             if symbol is None:
-                return None
+                # Part of this window is the symbol before or after: audio was put in or
+                # lost here. Find the symbol nearby and go on from there.
+                moved = _resync(samples, position)
+                if moved is None:
+                    return None
+                position = moved
+                symbol = _classify(samples[position : position + SYMBOL_SAMPLES])
+                if symbol is None:
+                    return None
             out.append(symbol)
             position += SYMBOL_SAMPLES
         return out
