@@ -441,7 +441,13 @@ class RealtimeBridge:
     def _barge_in(self) -> list[Action]:
         """The user spoke: cut the playing item at the audio heard so far. Nothing is sent when
         no audio was heard yet, or when all of a finished response's audio was heard (the
-        upstream rejects a truncate beyond the audio it made, which would end the session)."""
+        upstream rejects a truncate beyond the audio it made, which would end the session).
+
+        The 0.120 reference also truncates, but at all the audio it relayed, only until the
+        response is done, and only when the speech event names no item or the playing one
+        (the real API names the new user item there, so it seldom does); cutting at what was
+        heard, also while the client still plays a finished response, is what the user
+        actually heard."""
         playback, self._playback = self._playback, None
         if playback is None or not self._truncates_playback:
             return []
