@@ -224,12 +224,15 @@ def _purity(window: array[int]) -> float:
     return max(powers) / total if total > 0 else 0.0
 
 
-def _without_dropouts(samples: array[int], start: int) -> array[int]:
-    """The samples from `start` on, with the gaps a starved audio thread fills with silence
-    cut out (the code itself is never quiet for long, see `_DROPOUT_SAMPLES`)."""
+def _without_dropouts(samples: array[int], start: int, symbols: int) -> array[int]:
+    """About `symbols` symbols of samples from `start` on, with the gaps a starved audio thread
+    fills with silence cut out (the code itself is never quiet for long, `_DROPOUT_SAMPLES`)."""
     out = array("h")
     quiet_from: int | None = None
-    for index in range(start, len(samples)):
+    # Room for symbols looked for past the last one, and for a gap still open at the end.
+    limit = (symbols + 4) * SYMBOL_SAMPLES
+    stop = len(samples)
+    for index in range(start, stop):
         if -_DROPOUT_LEVEL < samples[index] < _DROPOUT_LEVEL:
             if quiet_from is None:
                 quiet_from = index
@@ -239,8 +242,11 @@ def _without_dropouts(samples: array[int], start: int) -> array[int]:
                 out.extend(samples[quiet_from:index])
             quiet_from = None
         out.append(samples[index])
+        if len(out) >= limit:
+            stop = index + 1
+            break
     if quiet_from is not None:  # the silence after the code is kept, it is not a gap
-        out.extend(samples[quiet_from:])
+        out.extend(samples[quiet_from:stop])
     return out
 
 
@@ -258,25 +264,29 @@ def _resync(samples: array[int], position: int) -> int | None:
 
 
 def _decode_at(samples: array[int], start: int) -> str | None:
-    samples = _without_dropouts(samples, start)
+    # Gaps are cut out only as far as the code can reach: first its header (two markers and
+    # the length), then, once the length is known, the rest.
+    clean = _without_dropouts(samples, start, 6)
     position = 0
 
-    def read(count: int) -> list[int] | None:
+    def read(count: int, *, resync: bool = True) -> list[int] | None:
         nonlocal position
         out: list[int] = []
         for _ in range(count):
-            window = samples[position : position + SYMBOL_SAMPLES]
+            window = clean[position : position + SYMBOL_SAMPLES]
             if len(window) < SYMBOL_SAMPLES:
                 return None
             symbol = _classify(window)
+            if symbol is None and not resync:
+                return None
             if symbol is None:
                 # Part of this window is the symbol before or after: audio was put in or
                 # lost here. Find the symbol nearby and go on from there.
-                moved = _resync(samples, position)
+                moved = _resync(clean, position)
                 if moved is None:
                     return None
                 position = moved
-                symbol = _classify(samples[position : position + SYMBOL_SAMPLES])
+                symbol = _classify(clean[position : position + SYMBOL_SAMPLES])
                 if symbol is None:
                     return None
             out.append(symbol)
@@ -291,11 +301,13 @@ def _decode_at(samples: array[int], start: int) -> str | None:
             result = (result << 4) | n
         return result
 
-    if read(2) != [_MARKER, _MARKER]:
+    # Other sounds fail here at once: no looking around before the code has begun.
+    if read(2, resync=False) != [_MARKER, _MARKER]:
         return None
     length = value(read(4))
     if length is None:
         return None
+    clean = _without_dropouts(samples, start, 6 + 2 * length + 4)
     data = bytearray()
     for _ in range(length):
         byte = value(read(2))
