@@ -5,9 +5,9 @@ There is no speech recogniser offline, so user speech that must be understood is
 `synthesize_speech`, which carries its text recoverably: a frequency-shift-keyed tone sequence
 (one tone per 4-bit nibble of the UTF-8 bytes, 20 ms each, framed by a marker tone, a length
 and a CRC). `decode_speech` reads it back from the audio the simulator receives, also after a
-browser's audio path (resampling, gain changes, and the short dropouts a real-time audio
-thread makes when it is starved: silence put in, or samples lost); anything else (a real
-microphone, the assistant's voice) does not decode.
+browser's audio path (resampling, gain changes, and the silence a starved real-time audio
+thread puts in where audio came late; audio lost outright may still break it); anything
+else (a real microphone, the assistant's voice) does not decode.
 
 The assistant's voice (`synthesize_voice`) is a different, deliberately speech-like signal: a
 60 ms vowel (harmonics shaped by formants) or noise burst per character. It carries no code.
