@@ -595,10 +595,10 @@ def test_barge_in_truncates_the_playing_item_at_the_time_heard() -> None:
     bridge = running(truncates_playback=True, clock=clock)
     up(bridge, {"type": "response.created", "response": {"id": "resp_1"}})
     up(bridge, audio_delta("item_answer", 500))
-    clock.now += 0.2
+    clock.now += 0.25
     up(bridge, audio_delta("item_answer", 500))
-    clock.now += 0.15
-    assert up(bridge, SPEECH_STARTED) == [SPEECH_MARKER, truncate("item_answer", 350)]
+    clock.now += 0.125
+    assert up(bridge, SPEECH_STARTED) == [SPEECH_MARKER, truncate("item_answer", 375)]
     # The playback is over: a second speech start truncates nothing.
     clock.now += 1.0
     assert up(bridge, SPEECH_STARTED) == [SPEECH_MARKER]

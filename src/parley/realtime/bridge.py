@@ -14,6 +14,7 @@ upstream input it does not understand.
 from __future__ import annotations
 
 import enum
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -452,7 +453,8 @@ class RealtimeBridge:
         if playback is None or not self._truncates_playback:
             return []
         sent_ms = int(playback.sent_ms)
-        heard_ms = min(int((self._clock() - playback.started_at) * 1000), sent_ms)
+        # Any time at all since the first audio went out counts as a millisecond heard.
+        heard_ms = min(math.ceil((self._clock() - playback.started_at) * 1000), sent_ms)
         if heard_ms <= 0 or (heard_ms >= sent_ms and not self._responses.active):
             return []
         frame = self.codec.truncate(playback.item_id, heard_ms)
