@@ -275,8 +275,17 @@ class TurnEngine:
         compact_only = self._state.compact_next_turn and not user_input
         self._state.compact_next_turn = False
         if not compact_only:
+            self._record_context()
             self._add_user_input(user_input)
         return await self._loop(compact_only=compact_only)
+
+    def _record_context(self) -> None:
+        """Hand the thread the context messages its requests lead with (permissions,
+        environment), for the history file, where the Codex CLI expects them; the thread keeps
+        them out of the history a request is built from (each request leads with fresh ones)."""
+        record_context = getattr(self._io, "record_context", None)
+        if callable(record_context):
+            record_context(self._context_prefix())
 
     async def _loop(self, *, compact_only: bool = False) -> TurnResult:
         """Requests, tool calls and steering until the model answers without calling a tool."""
@@ -487,8 +496,9 @@ class TurnEngine:
     def _add_user_input(self, user_input: list[dict[str, Any]]) -> None:
         item = {"type": "userMessage", "id": str(uuid.uuid4()), "content": list(user_input)}
         self._notifier.item_started(item)
-        self._notifier.item_completed(item)
+        # The model's copy is recorded before the `user_message` event, as the reference does.
         self._record(build_user_message(user_input, self._settings.cwd))
+        self._notifier.item_completed(item)
 
     # ---- request -----------------------------------------------------------------------
     def _turn_metadata(self) -> str:
@@ -517,10 +527,7 @@ class TurnEngine:
 
     def _request_body(self) -> dict[str, Any]:
         settings = self._settings
-        prefix = [
-            developer_message(settings, self._sandbox.writable_roots, self._option_texts()),
-            environment_message(settings.cwd, self._shell),
-        ]
+        prefix = self._context_prefix()
         instructions = settings.base_instructions
         if instructions is None:
             instructions = BASE_INSTRUCTIONS
@@ -547,6 +554,13 @@ class TurnEngine:
             merged = {**current, **value} if isinstance(current, dict) else value
             body[name] = merged
         return body
+
+    def _context_prefix(self) -> list[dict[str, Any]]:
+        settings = self._settings
+        return [
+            developer_message(settings, self._sandbox.writable_roots, self._option_texts()),
+            environment_message(settings.cwd, self._shell),
+        ]
 
     def _option_texts(self) -> list[str]:
         """Developer text for the thread's collaboration mode and personality, when chosen."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parley import PROTOCOL_VERSION
+from parley.agent.prompt import BASE_INSTRUCTIONS
 from parley.agent.turn import ProviderSettings
 from parley.rpc.errors import ClientError
 from parley.threads import rollout
@@ -142,7 +143,10 @@ class ThreadRegistry:
             source="vscode",
             model_provider=settings.model_provider,
             forked_from_id=forked_from,
-            base_instructions=settings.base_instructions,
+            # The system prompt the thread runs with, as the reference records its own.
+            base_instructions=settings.base_instructions
+            if settings.base_instructions is not None
+            else BASE_INSTRUCTIONS,
         )
         record = ThreadRecord(path, materialized=False, extended=extended)
         record.append(rollout.session_meta_line(meta))
@@ -169,21 +173,29 @@ class ThreadRegistry:
         return thread
 
     # ---- loading -----------------------------------------------------------------------
-    def find_rollout(self, raw_id: str) -> Path:
-        """The rollout file of a stored thread, else `no rollout found for thread id …`."""
+    def find_rollout(self, raw_id: str, *, archived: bool = True) -> Path:
+        """The rollout file of a stored thread (an archived one only when `archived`), else
+        `no rollout found for thread id …`."""
         thread_id = parse_id(raw_id)
-        path = self.store.find(thread_id)
+        path = self.store.find(thread_id) if archived else self.store.find_live(thread_id)
         if path is None:
             raise ThreadNotFound(f"no rollout found for thread id {thread_id}")
         return path
 
     def read_stored(self, path: Path) -> LoadedRollout:
         try:
-            return load_rollout(path)
+            stored = load_rollout(path)
         except FileNotFoundError:
             raise ThreadNotFound(f"no rollout found at {path}") from None
         except (OSError, RolloutUnreadable) as exc:
             raise ClientError(f"failed to load rollout `{path}`: {exc}") from None
+        if not rollout.is_uuid(stored.meta.id):
+            # As the reference: a thread is looked up by its UUID, so a file whose session id
+            # is not one cannot become a thread (it is not listed either).
+            raise ClientError(
+                f"failed to load rollout `{path}`: failed to parse thread ID from rollout file"
+            )
+        return stored
 
     def load(self, raw_id: str | None = None, *, path: Path | None = None) -> ThreadRuntime:
         """The thread, loading it from its rollout when it is not loaded yet."""
@@ -193,7 +205,8 @@ class ThreadRegistry:
             existing = self.get(raw_id)
             if existing is not None:
                 return existing
-            path = self.find_rollout(raw_id)
+            # As the reference: an archived thread is not resumed (or rolled back) by id.
+            path = self.find_rollout(raw_id, archived=False)
         stored = self.read_stored(path)
         existing = self._threads.get(stored.meta.id)
         if existing is not None:
@@ -303,7 +316,7 @@ class ThreadRegistry:
         if path is None:
             if raw_id is None:
                 raise ClientError("Invalid request: either `threadId` or `path` is required")
-            path = self.find_rollout(raw_id)
+            path = self.find_rollout(raw_id, archived=False)
         stored = self.read_stored(path)
         source = self.get(stored.meta.id)
         base = source.settings if source is not None else self.settings_of(stored)
@@ -411,7 +424,9 @@ class ThreadRegistry:
         for summary in summaries:
             live = self._threads.get(summary.id)
             status = dict(live.status) if live is not None else {"type": "notLoaded"}
-            data.append(summary.wire(names.get(summary.id), status))
+            # As the reference: a listing does not say which thread a fork came from (only
+            # thread/read does).
+            data.append(summary.wire(names.get(summary.id), status) | {"forkedFromId": None})
         return data, next_cursor.encode() if next_cursor else None
 
     # ---- names, archive ----------------------------------------------------------------
