@@ -46,7 +46,12 @@ def _drop_extra(value: Any) -> Any:
 # Recorded files keep the reference's structure but not its prompt wording (HELPERS: no prompt
 # text from the Codex project in this repository): these texts are replaced where they occur.
 REDACTED = "(the reference's wording, not kept in this repository)"
-_REDACTED_TAGS = ("permissions instructions", "skills_instructions", "turn_aborted")
+_REDACTED_TAGS = (
+    "permissions instructions",
+    "skills_instructions",
+    "realtime_conversation",
+    "turn_aborted",
+)
 _SUMMARY_PREAMBLE_END = "use the information in this summary to assist with your own analysis:"
 
 
