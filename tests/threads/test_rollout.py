@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -331,29 +332,25 @@ def test_a_command_keeps_its_argv_and_actions_through_the_rollout() -> None:
 
 
 def test_recorded_context_messages_are_not_sent_again() -> None:
-    """Permissions and environment messages in a history are context, not conversation; a
-    `<turn_aborted>` note and ordinary messages are conversation."""
-    developer = {
-        "type": "message",
-        "role": "developer",
-        "content": [{"type": "input_text", "text": "x"}],
-    }
-    environment = {
-        "type": "message",
-        "role": "user",
-        "content": [
-            {"type": "input_text", "text": "<environment_context>\n</environment_context>"}
-        ],
-    }
-    aborted = {
-        "type": "message",
-        "role": "user",
-        "content": [{"type": "input_text", "text": rollout.TURN_ABORTED_MARKER}],
-    }
-    said = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
+    """The permissions and environment messages in a history are context, not conversation; a
+    mode's developer text, a `<turn_aborted>` note and ordinary messages are conversation."""
+
+    def message(role: str, *texts: str) -> dict[str, Any]:
+        content = [{"type": "input_text", "text": text} for text in texts]
+        return {"type": "message", "role": role, "content": content}
+
+    permissions = message(
+        "developer",
+        "<permissions instructions>\nx\n</permissions instructions>",
+        "<skills_instructions>\n</skills_instructions>",
+    )
+    environment = message("user", "<environment_context>\n</environment_context>")
+    mode = message("developer", "<collaboration_mode>plan</collaboration_mode>")
+    aborted = message("user", rollout.TURN_ABORTED_MARKER)
+    said = message("user", "hi")
     call = {"type": "function_call", "name": "shell_command", "call_id": "c", "arguments": "{}"}
-    history = [developer, environment, said, call, aborted]
-    assert rollout.without_context(history) == [said, call, aborted]
+    history = [permissions, environment, mode, said, call, aborted]
+    assert rollout.without_context(history) == [mode, said, call, aborted]
 
 
 def test_a_user_message_event_always_lists_its_images() -> None:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parley import PROTOCOL_VERSION
-from parley.agent.prompt import BASE_INSTRUCTIONS
 from parley.agent.turn import ProviderSettings
 from parley.rpc.errors import ClientError
 from parley.threads import rollout
@@ -119,9 +118,13 @@ class ThreadRegistry:
         forked_from: str | None = None,
         history: list[rollout.RolloutLine] | None = None,
         originator: str = ORIGINATOR,
+        source: Any = "vscode",
+        agent_nickname: str | None = None,
+        agent_role: str | None = None,
     ) -> ThreadRuntime:
         """A new thread; its rollout file appears with its first turn (or at once for a fork,
-        which starts with the history it copies)."""
+        which starts with the history it copies). `source` and the agent names are a spawned
+        sub-agent's (a rollout `SessionSource`)."""
         thread_id = uuid7()
         started = dt.datetime.now(tz=dt.UTC)
         info = ThreadInfo(
@@ -132,6 +135,9 @@ class ThreadRegistry:
             cli_version=PROTOCOL_VERSION,
             forked_from_id=forked_from,
             ephemeral=ephemeral,
+            source=source,
+            agent_nickname=agent_nickname,
+            agent_role=agent_role,
         )
         path = None if ephemeral else self.store.path_for(thread_id, started)
         meta = rollout.SessionMeta(
@@ -140,13 +146,14 @@ class ThreadRegistry:
             cwd=str(settings.cwd),
             originator=originator or ORIGINATOR,
             cli_version=PROTOCOL_VERSION,
-            source="vscode",
+            source=source,
             model_provider=settings.model_provider,
             forked_from_id=forked_from,
-            # The system prompt the thread runs with, as the reference records its own.
-            base_instructions=settings.base_instructions
-            if settings.base_instructions is not None
-            else BASE_INSTRUCTIONS,
+            # Only an explicit system prompt is recorded: Parley's default one is composed per
+            # turn (with the thread's personality), so a resumed thread composes it again.
+            base_instructions=settings.base_instructions,
+            agent_nickname=agent_nickname,
+            agent_role=agent_role,
         )
         record = ThreadRecord(path, materialized=False, extended=extended)
         record.append(rollout.session_meta_line(meta))
@@ -235,7 +242,13 @@ class ThreadRegistry:
             agent_role=meta.agent_role,
         )
         record = ThreadRecord(stored.path, materialized=True, lines=stored.lines)
-        return self._runtime(info, settings, record)
+        thread = self._runtime(info, settings, record)
+        # The personality the thread last ran with (its latest `turn_context`, as the reference
+        # reads it): continuing with the same one puts no personality text into the history.
+        personality = (stored.latest_turn_context or {}).get("personality")
+        thread.agent_state.base_personality = personality if isinstance(personality, str) else None
+        thread.agent_state.base_personality_fixed = True
+        return thread
 
     def settings_of(self, stored: LoadedRollout) -> ThreadSettings:
         """The settings a stored thread continues with (its latest `turn_context`)."""
@@ -373,6 +386,8 @@ class ThreadRegistry:
         if thread.is_running:
             raise ClientError(f"cannot roll back thread {thread.id} while a turn is running")
         thread.record.rollback(num_turns)
+        # The mode/personality text may have gone with those turns: the next turn adds it again.
+        thread.agent_state.announced.clear()
         return thread
 
     def loaded_page(self, cursor: str | None, limit: int | None) -> tuple[list[str], str | None]:

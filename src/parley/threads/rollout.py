@@ -972,22 +972,25 @@ def model_history(lines: Iterable[RolloutLine]) -> list[dict[str, Any]]:
     return history
 
 
-# User messages that carry context rather than something the user said (the reference's
-# "contextual user fragments"): the environment and the project instructions.
+# Messages that carry the context each request leads with, rather than conversation: the
+# permissions developer message (the Codex CLI adds its skills and realtime text to it) and the
+# user messages holding the environment and the project instructions. Other developer messages
+# (a collaboration mode's or a personality's text, put in the history once) are conversation.
+CONTEXT_DEVELOPER_PREFIX = "<permissions instructions>"
 CONTEXT_USER_PREFIXES = ("<environment_context>", "# AGENTS.md instructions", "<user_instructions>")
 
 
 def is_context_message(item: dict[str, Any]) -> bool:
     """A recorded message that gave the model its context (permissions, environment,
-    instructions) as the app-server that wrote it worded them, not conversation."""
+    instructions) as the app-server that wrote it worded them."""
     if item.get("type") != "message":
         return False
+    texts = [str(p.get("text", "")) for p in item.get("content") or [] if isinstance(p, dict)]
     role = item.get("role")
-    if role in ("developer", "system"):
-        return True
+    if role == "developer":
+        return bool(texts) and texts[0].lstrip().startswith(CONTEXT_DEVELOPER_PREFIX)
     if role != "user":
         return False
-    texts = [str(p.get("text", "")) for p in item.get("content") or [] if isinstance(p, dict)]
     return bool(texts) and all(t.lstrip().startswith(CONTEXT_USER_PREFIXES) for t in texts)
 
 
