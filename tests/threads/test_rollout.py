@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -301,3 +302,64 @@ def test_appending_after_a_torn_line_keeps_the_new_line_readable(tmp_path: Path)
     lines = rollout.read_rollout(path)
     assert lines[-1].payload["message"] == "after the crash"
     assert len(lines) == 4
+
+
+def test_a_command_keeps_its_argv_and_actions_through_the_rollout() -> None:
+    """The displayed command is stored as its argv and read back shell-quoted, and its actions
+    as the reference's `parsed_cmd` (snake_case), as the Codex CLI stores and shows them."""
+    item = {
+        "type": "commandExecution",
+        "id": "call_2",
+        "command": "/bin/bash -lc 'cat README.md'",
+        "cwd": "/work",
+        "status": "completed",
+        "commandActions": [
+            {"type": "read", "command": "cat README.md", "name": "README.md", "path": "README.md"}
+        ],
+        "aggregatedOutput": "hi\n",
+        "exitCode": 0,
+        "durationMs": 5,
+    }
+    [line] = rollout.events_for_item(item, "t1", extended=True)
+    assert line.payload["command"] == ["/bin/bash", "-lc", "cat README.md"]
+    assert line.payload["parsed_cmd"] == [
+        {"type": "read", "cmd": "cat README.md", "name": "README.md", "path": "README.md"}
+    ]
+    (turn,) = rollout.build_turns([rollout.task_started("t1", 1), line])
+    (rebuilt,) = turn["items"]
+    assert rebuilt["command"] == item["command"]
+    assert rebuilt["commandActions"] == item["commandActions"]
+
+
+def test_recorded_context_messages_are_not_sent_again() -> None:
+    """The permissions and environment messages in a history are context, not conversation; a
+    mode's developer text, a `<turn_aborted>` note and ordinary messages are conversation."""
+
+    def message(role: str, *texts: str) -> dict[str, Any]:
+        content = [{"type": "input_text", "text": text} for text in texts]
+        return {"type": "message", "role": role, "content": content}
+
+    permissions = message(
+        "developer",
+        "<permissions instructions>\nx\n</permissions instructions>",
+        "<skills_instructions>\n</skills_instructions>",
+    )
+    environment = message("user", "<environment_context>\n</environment_context>")
+    mode = message("developer", "<collaboration_mode>plan</collaboration_mode>")
+    aborted = message("user", rollout.TURN_ABORTED_MARKER)
+    said = message("user", "hi")
+    call = {"type": "function_call", "name": "shell_command", "call_id": "c", "arguments": "{}"}
+    history = [permissions, environment, mode, said, call, aborted]
+    assert rollout.without_context(history) == [mode, said, call, aborted]
+
+
+def test_a_user_message_event_always_lists_its_images() -> None:
+    item = {"type": "userMessage", "content": [{"type": "text", "text": "hi", "text_elements": []}]}
+    [line] = rollout.events_for_item(item, "t1", extended=False)
+    assert line.payload == {
+        "type": "user_message",
+        "message": "hi",
+        "images": [],
+        "local_images": [],
+        "text_elements": [],
+    }

@@ -306,9 +306,18 @@ class TurnEngine:
             if not self._prior:
                 self._state.base_personality = self._settings.configured.personality
         if not compact_only:
+            self._record_context()
             self._announce_options()
             self._add_user_input(user_input)
         return await self._loop(compact_only=compact_only)
+
+    def _record_context(self) -> None:
+        """Hand the thread the context messages its requests lead with (permissions,
+        environment), for the history file, where the Codex CLI expects them; the thread keeps
+        them out of the history a request is built from (each request leads with fresh ones)."""
+        record_context = getattr(self._io, "record_context", None)
+        if callable(record_context):
+            record_context(self._context_prefix())
 
     async def _loop(self, *, compact_only: bool = False) -> TurnResult:
         """Requests, tool calls and steering until the model answers without calling a tool."""
@@ -532,8 +541,9 @@ class TurnEngine:
     def _add_user_input(self, user_input: list[dict[str, Any]]) -> None:
         item = {"type": "userMessage", "id": str(uuid.uuid4()), "content": list(user_input)}
         self._notifier.item_started(item)
-        self._notifier.item_completed(item)
+        # The model's copy is recorded before the `user_message` event, as the reference does.
         self._record(build_user_message(user_input, self._settings.cwd))
+        self._notifier.item_completed(item)
 
     # ---- request -----------------------------------------------------------------------
     def _turn_metadata(self) -> str:
@@ -562,10 +572,7 @@ class TurnEngine:
 
     def _request_body(self) -> dict[str, Any]:
         settings = self._settings
-        prefix = [
-            developer_message(settings, self._sandbox.writable_roots),
-            environment_message(settings.cwd, self._shell),
-        ]
+        prefix = self._context_prefix()
         instructions = settings.base_instructions
         if instructions is None:
             instructions = BASE_INSTRUCTIONS
@@ -595,6 +602,13 @@ class TurnEngine:
             merged = {**current, **value} if isinstance(current, dict) else value
             body[name] = merged
         return body
+
+    def _context_prefix(self) -> list[dict[str, Any]]:
+        settings = self._settings
+        return [
+            developer_message(settings, self._sandbox.writable_roots),
+            environment_message(settings.cwd, self._shell),
+        ]
 
     def _option_texts(self) -> dict[str, str]:
         """Developer text for the thread's collaboration mode and for a personality other than

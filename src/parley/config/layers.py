@@ -262,6 +262,33 @@ def find_project_root(cwd: Path) -> Path:
     return cwd
 
 
+def trust_root(cwd: Path) -> Path:
+    """The project a trust decision for `cwd` is recorded under, as the reference resolves it:
+    the repository root, and for a linked worktree (a `.git` file whose `gitdir:` points into
+    `<repo>/.git/worktrees/<name>`) the main checkout's root; outside Git, the project root."""
+    base = cwd if cwd.is_dir() else cwd.parent
+    for directory in (base, *base.parents):
+        dot_git = directory / ".git"
+        if dot_git.is_dir():
+            return directory
+        if dot_git.is_file():
+            return _main_checkout(directory, dot_git) or directory
+    return find_project_root(cwd)
+
+
+def _main_checkout(checkout: Path, dot_git: Path) -> Path | None:
+    try:
+        text = dot_git.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.startswith("gitdir:"):
+        return None
+    git_dir = Path(project_trust_key(checkout / text[len("gitdir:") :].strip()))
+    if git_dir.parent.name != "worktrees":
+        return None  # a submodule or another layout: the checkout itself
+    return git_dir.parent.parent.parent
+
+
 def _trust_levels(merged: Tree) -> dict[str, str]:
     projects = merged.get("projects")
     levels: dict[str, str] = {}
@@ -275,7 +302,7 @@ def _trust_levels(merged: Tree) -> dict[str, str]:
 def trust_level(merged: Tree, cwd: Path) -> str | None:
     """The `[projects]` trust level that applies to `cwd` (its own entry, else its root's)."""
     levels = _trust_levels(merged)
-    for key in (project_trust_key(cwd), project_trust_key(find_project_root(cwd))):
+    for key in (project_trust_key(cwd), project_trust_key(trust_root(cwd))):
         if key in levels:
             return levels[key]
     return None
@@ -290,7 +317,7 @@ def _project_layers(merged: Tree, cwd: Path, user_file: Path) -> list[Layer]:
         for part in rel.parts:
             dirs.append(dirs[-1] / part)
     levels = _trust_levels(merged)
-    root_key = project_trust_key(root)
+    root_key = project_trust_key(trust_root(cwd))
     layers: list[Layer] = []
     for directory in dirs:
         dot_codex = directory / ".codex"

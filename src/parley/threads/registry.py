@@ -149,6 +149,8 @@ class ThreadRegistry:
             source=source,
             model_provider=settings.model_provider,
             forked_from_id=forked_from,
+            # Only an explicit system prompt is recorded: Parley's default one is composed per
+            # turn (with the thread's personality), so a resumed thread composes it again.
             base_instructions=settings.base_instructions,
             agent_nickname=agent_nickname,
             agent_role=agent_role,
@@ -178,21 +180,29 @@ class ThreadRegistry:
         return thread
 
     # ---- loading -----------------------------------------------------------------------
-    def find_rollout(self, raw_id: str) -> Path:
-        """The rollout file of a stored thread, else `no rollout found for thread id …`."""
+    def find_rollout(self, raw_id: str, *, archived: bool = True) -> Path:
+        """The rollout file of a stored thread (an archived one only when `archived`), else
+        `no rollout found for thread id …`."""
         thread_id = parse_id(raw_id)
-        path = self.store.find(thread_id)
+        path = self.store.find(thread_id) if archived else self.store.find_live(thread_id)
         if path is None:
             raise ThreadNotFound(f"no rollout found for thread id {thread_id}")
         return path
 
     def read_stored(self, path: Path) -> LoadedRollout:
         try:
-            return load_rollout(path)
+            stored = load_rollout(path)
         except FileNotFoundError:
             raise ThreadNotFound(f"no rollout found at {path}") from None
         except (OSError, RolloutUnreadable) as exc:
             raise ClientError(f"failed to load rollout `{path}`: {exc}") from None
+        if not rollout.is_uuid(stored.meta.id):
+            # As the reference: a thread is looked up by its UUID, so a file whose session id
+            # is not one cannot become a thread (it is not listed either).
+            raise ClientError(
+                f"failed to load rollout `{path}`: failed to parse thread ID from rollout file"
+            )
+        return stored
 
     def load(self, raw_id: str | None = None, *, path: Path | None = None) -> ThreadRuntime:
         """The thread, loading it from its rollout when it is not loaded yet."""
@@ -202,7 +212,8 @@ class ThreadRegistry:
             existing = self.get(raw_id)
             if existing is not None:
                 return existing
-            path = self.find_rollout(raw_id)
+            # As the reference: an archived thread is not resumed (or rolled back) by id.
+            path = self.find_rollout(raw_id, archived=False)
         stored = self.read_stored(path)
         existing = self._threads.get(stored.meta.id)
         if existing is not None:
@@ -231,7 +242,13 @@ class ThreadRegistry:
             agent_role=meta.agent_role,
         )
         record = ThreadRecord(stored.path, materialized=True, lines=stored.lines)
-        return self._runtime(info, settings, record)
+        thread = self._runtime(info, settings, record)
+        # The personality the thread last ran with (its latest `turn_context`, as the reference
+        # reads it): continuing with the same one puts no personality text into the history.
+        personality = (stored.latest_turn_context or {}).get("personality")
+        thread.agent_state.base_personality = personality if isinstance(personality, str) else None
+        thread.agent_state.base_personality_fixed = True
+        return thread
 
     def settings_of(self, stored: LoadedRollout) -> ThreadSettings:
         """The settings a stored thread continues with (its latest `turn_context`)."""
@@ -312,7 +329,7 @@ class ThreadRegistry:
         if path is None:
             if raw_id is None:
                 raise ClientError("Invalid request: either `threadId` or `path` is required")
-            path = self.find_rollout(raw_id)
+            path = self.find_rollout(raw_id, archived=False)
         stored = self.read_stored(path)
         source = self.get(stored.meta.id)
         base = source.settings if source is not None else self.settings_of(stored)
@@ -422,7 +439,9 @@ class ThreadRegistry:
         for summary in summaries:
             live = self._threads.get(summary.id)
             status = dict(live.status) if live is not None else {"type": "notLoaded"}
-            data.append(summary.wire(names.get(summary.id), status))
+            # As the reference: a listing does not say which thread a fork came from (only
+            # thread/read does).
+            data.append(summary.wire(names.get(summary.id), status) | {"forkedFromId": None})
         return data, next_cursor.encode() if next_cursor else None
 
     # ---- names, archive ----------------------------------------------------------------

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import shlex
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -217,6 +218,9 @@ class TurnContext:
     developer_instructions: str | None = None
     effort: str | None = None
     realtime_active: bool | None = None
+    personality: str | None = None
+    # `{"mode", "settings": {"model", "reasoning_effort", "developer_instructions"}}`
+    collaboration_mode: dict[str, Any] | None = None
 
 
 def turn_context_line(ctx: TurnContext) -> RolloutLine:
@@ -230,6 +234,10 @@ def turn_context_line(ctx: TurnContext) -> RolloutLine:
         "sandbox_policy": sandbox_policy(ctx.sandbox_mode, ctx.network_access),
         "model": ctx.model,
     }
+    if ctx.personality is not None:
+        payload["personality"] = ctx.personality
+    if ctx.collaboration_mode is not None:
+        payload["collaboration_mode"] = ctx.collaboration_mode
     if ctx.realtime_active is not None:
         payload["realtime_active"] = ctx.realtime_active
     if ctx.effort is not None:
@@ -361,10 +369,11 @@ def events_for_item(item: dict[str, Any], turn_id: str, *, extended: bool) -> li
         texts = [p for p in content if p.get("type") == "text"]
         images = [str(p.get("url")) for p in content if p.get("type") == "image"]
         local = [str(p.get("path")) for p in content if p.get("type") == "localImage"]
-        fields: dict[str, Any] = {"message": "".join(str(p.get("text", "")) for p in texts)}
-        if images:
-            fields["images"] = images
-        fields["local_images"] = local
+        fields: dict[str, Any] = {
+            "message": "".join(str(p.get("text", "")) for p in texts),
+            "images": images,
+            "local_images": local,
+        }
         elements: list[dict[str, Any]] = []
         for part in texts:
             elements.extend(text_elements_to_rollout(part.get("text_elements")))
@@ -393,6 +402,10 @@ def events_for_item(item: dict[str, Any], turn_id: str, *, extended: bool) -> li
         return [event_line("context_compacted")]
     if kind == "commandExecution" and extended:
         command = str(item.get("command", ""))
+        try:
+            argv = shlex.split(command)
+        except ValueError:
+            argv = [command]
         duration_ms = item.get("durationMs") or 0
         output = str(item.get("aggregatedOutput") or "")
         status = str(item.get("status", "completed"))
@@ -401,9 +414,9 @@ def events_for_item(item: dict[str, Any], turn_id: str, *, extended: bool) -> li
                 "exec_command_end",
                 call_id=str(item.get("id", "")),
                 turn_id=turn_id,
-                command=["bash", "-lc", command],
+                command=argv,
                 cwd=str(item.get("cwd", "")),
-                parsed_cmd=[],
+                parsed_cmd=[_action_to_rollout(a) for a in item.get("commandActions") or []],
                 source=_EXEC_SOURCE_TO_ROLLOUT.get(str(item.get("source")), "agent"),
                 stdout=output,
                 stderr="",
@@ -415,6 +428,34 @@ def events_for_item(item: dict[str, Any], turn_id: str, *, extended: bool) -> li
             )
         ]
     return []
+
+
+# Command actions: wire `CommandAction` (camelCase, `command`) <-> rollout `ParsedCommand`
+# (snake_case, `cmd`).
+_ACTION_TO_ROLLOUT = {"read": "read", "listFiles": "list_files", "search": "search"}
+_ACTION_FROM_ROLLOUT = {v: k for k, v in _ACTION_TO_ROLLOUT.items()}
+
+
+def _action_to_rollout(action: Any) -> dict[str, Any]:
+    if not isinstance(action, dict):
+        return {"type": "unknown", "cmd": str(action)}
+    kind = _ACTION_TO_ROLLOUT.get(str(action.get("type")), "unknown")
+    parsed: dict[str, Any] = {"type": kind, "cmd": str(action.get("command", ""))}
+    for key in ("name", "path", "query"):
+        if key in action:
+            parsed[key] = action[key]
+    return parsed
+
+
+def _action_from_rollout(parsed: Any) -> dict[str, Any]:
+    if not isinstance(parsed, dict):
+        return {"type": "unknown", "command": str(parsed)}
+    kind = _ACTION_FROM_ROLLOUT.get(str(parsed.get("type")), "unknown")
+    action: dict[str, Any] = {"type": kind, "command": str(parsed.get("cmd", ""))}
+    fields = {"read": ("name", "path"), "listFiles": ("path",), "search": ("query", "path")}
+    for key in fields.get(kind, ()):
+        action[key] = parsed.get(key) if kind != "read" else str(parsed.get(key, ""))
+    return action
 
 
 # Command sources: wire (camelCase) <-> rollout (snake_case) names.
@@ -740,10 +781,9 @@ class HistoryBuilder:
 
     def _on_exec_command_end(self, payload: dict[str, Any]) -> None:
         command = payload.get("command") or []
-        if isinstance(command, list) and len(command) == 3 and command[1] in ("-lc", "-c"):
-            text = str(command[2])
-        else:
-            text = " ".join(str(part) for part in command) if isinstance(command, list) else ""
+        # As the reference: the argv shell-quoted back into one string.
+        text = shlex.join(str(part) for part in command) if isinstance(command, list) else ""
+        parsed = payload.get("parsed_cmd")
         duration = payload.get("duration")
         duration_ms = None
         if isinstance(duration, dict):
@@ -759,7 +799,9 @@ class HistoryBuilder:
             "processId": payload.get("process_id"),
             "source": _EXEC_SOURCE_FROM_ROLLOUT.get(str(payload.get("source")), "agent"),
             "status": status if status in ("completed", "failed", "declined") else "completed",
-            "commandActions": [],
+            "commandActions": [
+                _action_from_rollout(p) for p in (parsed if isinstance(parsed, list) else [])
+            ],
             "aggregatedOutput": payload.get("aggregated_output") or None,
             "exitCode": _int_or_none(payload.get("exit_code")),
             "durationMs": duration_ms,
@@ -928,6 +970,34 @@ def model_history(lines: Iterable[RolloutLine]) -> list[dict[str, Any]]:
                 history = history[:cut]
                 del user_turn_starts[max(len(user_turn_starts) - count, 0) :]
     return history
+
+
+# Messages that carry the context each request leads with, rather than conversation: the
+# permissions developer message (the Codex CLI adds its skills and realtime text to it) and the
+# user messages holding the environment and the project instructions. Other developer messages
+# (a collaboration mode's or a personality's text, put in the history once) are conversation.
+CONTEXT_DEVELOPER_PREFIX = "<permissions instructions>"
+CONTEXT_USER_PREFIXES = ("<environment_context>", "# AGENTS.md instructions", "<user_instructions>")
+
+
+def is_context_message(item: dict[str, Any]) -> bool:
+    """A recorded message that gave the model its context (permissions, environment,
+    instructions) as the app-server that wrote it worded them."""
+    if item.get("type") != "message":
+        return False
+    texts = [str(p.get("text", "")) for p in item.get("content") or [] if isinstance(p, dict)]
+    role = item.get("role")
+    if role == "developer":
+        return bool(texts) and texts[0].lstrip().startswith(CONTEXT_DEVELOPER_PREFIX)
+    if role != "user":
+        return False
+    return bool(texts) and all(t.lstrip().startswith(CONTEXT_USER_PREFIXES) for t in texts)
+
+
+def without_context(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation of a model history: Parley leads every request with its own, current
+    context, so recorded context messages (its own or the Codex CLI's) are not sent again."""
+    return [item for item in items if not is_context_message(item)]
 
 
 def is_uuid(text: str) -> bool:

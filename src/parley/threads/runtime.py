@@ -33,6 +33,7 @@ from parley.agent.turn import (
 from parley.config.turn_options import turn_options
 from parley.rpc.errors import ClientError
 from parley.threads import rollout
+from parley.threads.git import collect_git_info
 from parley.threads.ids import uuid7
 from parley.threads.record import ThreadRecord
 from parley.threads.store import git_to_wire, source_to_wire
@@ -155,6 +156,8 @@ class ThreadRuntime:
         self.lifecycle = TurnLifecycle()
         self.realtime: RealtimeConversation | None = None
         self._realtime_ended_pending = False
+        # The context messages last recorded in the rollout by this process (None: none yet).
+        self.recorded_context: list[dict[str, Any]] | None = None
         # Delegated turns are numbered on from the ones this thread already had.
         self._auto_turns = sum(
             1 for t in record.builder.snapshot() if str(t["id"]).startswith("auto-compact-")
@@ -266,6 +269,10 @@ class ThreadRuntime:
 
     def _turn_context(self, turn_id: str) -> rollout.RolloutLine:
         s = self.settings
+        options = self.agent_state.options
+        mode = options.collaboration_mode
+        config = s.config or self.config
+        configured = turn_options(config, s.model) if config is not None else None
         return rollout.turn_context_line(
             rollout.TurnContext(
                 turn_id=turn_id,
@@ -276,6 +283,18 @@ class ThreadRuntime:
                 model=s.model,
                 developer_instructions=s.developer_instructions,
                 realtime_active=self.realtime is not None and self.realtime.is_running,
+                personality=options.personality
+                or (configured.personality if configured is not None else None),
+                collaboration_mode={
+                    "mode": mode.mode if mode is not None else "default",
+                    "settings": {
+                        "model": options.model(s.model),
+                        "reasoning_effort": options.reasoning_effort(),
+                        "developer_instructions": mode.developer_instructions
+                        if mode is not None
+                        else None,
+                    },
+                },
             )
         )
 
@@ -428,6 +447,10 @@ class ThreadRuntime:
                 if task is not None:
                     task.uncancel()
                 await asyncio.wait([after])
+        if not self.record.materialized and self.record.path is not None and not self.info.git:
+            # As the reference: the Git facts of the cwd go into the file when it is created.
+            self.info.git = collect_git_info(self.cwd)
+            self.record.set_git(self.info.git)
         self.record.materialize()
         self.record.append(
             rollout.task_started(turn.id, turn.started_at), self._turn_context(turn.id)
@@ -562,7 +585,7 @@ class _TurnIO:
         self._thread = thread
         self._turn = turn
         self._extended = thread.persist_extended
-        self._prior = list(thread.history)
+        self._prior = rollout.without_context(thread.history)
         self.agent_state = thread.agent_state
         self.extensions = thread.extensions
         self.thread_id = thread.id
@@ -604,10 +627,18 @@ class _TurnIO:
 
     def continue_turn(self) -> None:
         """The next `run_turn` of this turn sees what the previous one recorded."""
-        self._prior = list(self._thread.history)
+        self._prior = rollout.without_context(self._thread.history)
 
     def record(self, item: dict[str, Any]) -> None:
         self._thread.record.append(rollout.response_item_line(item))
+
+    def record_context(self, items: list[dict[str, Any]]) -> None:
+        """The context messages the turn's requests lead with, recorded (as the reference
+        records its own) when they differ from the last ones this thread recorded."""
+        if items == self._thread.recorded_context:
+            return
+        self._thread.recorded_context = list(items)
+        self._thread.record.append(*(rollout.response_item_line(item) for item in items))
 
     def client_metadata(self) -> dict[str, str]:
         return self._turn.client_metadata

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from parley.config import Config
 from parley.config.edit import Edit, apply_edits
-from parley.config.layers import find_project_root, project_trust_key
+from parley.config.layers import project_trust_key, trust_root
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
 from parley.rpc.errors import ClientError
@@ -134,14 +134,14 @@ _ELEVATED_SANDBOXES = {"workspace-write", "danger-full-access"}
 
 def _trust_project_for_elevated_sandbox(session: ClientSession, params: Any) -> None:
     """Starting a thread with a writable sandbox in a project with no trust decision marks the
-    project (its repository root, else the cwd) trusted in the user `config.toml`; a project
-    the user marked untrusted stays untrusted."""
+    project (its repository root, a linked worktree's main checkout, else the cwd) trusted in
+    the user `config.toml`; a project the user marked untrusted stays untrusted."""
     if params.cwd is None or enum_value(params.sandbox) not in _ELEVATED_SANDBOXES:
         return
     cwd = _resolve_cwd(params.cwd, Path.cwd())
     if session.server.thread_config(cwd, {}).trust_level is not None:
         return  # already trusted, or explicitly untrusted: the user's decision stands
-    root = project_trust_key(find_project_root(cwd))
+    root = project_trust_key(trust_root(cwd))
     edit = Edit("projects", {root: {"trust_level": "trusted"}}, "upsert")
     apply_edits(session.server.config.codex_home, [edit])
 
