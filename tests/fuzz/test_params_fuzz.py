@@ -70,10 +70,17 @@ BASE_PARAMS: dict[str, dict[str, Any]] = {
     "thread/unsubscribe": {"threadId": THREAD},
 }
 METHODS = sorted(HANDLERS)
+# The v1-era methods have no schema types: their fields by hand.
+V1_FIELDS = {
+    "getAuthStatus": ["includeToken", "refreshToken"],
+    "getConversationSummary": ["conversationId", "rolloutPath"],
+}
 
 
 def _field_names(method: str) -> list[str]:
     """The wire names of the method's params fields (both variants' for a union)."""
+    if method in V1_FIELDS:
+        return V1_FIELDS[method]
     spec = BY_NAME[method]
     names: set[str] = set(BASE_PARAMS.get(method, {}))
     model = getattr(m, spec.params, None) if spec.params else None

@@ -8,9 +8,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 from support.app_server import SpawnAppServer
+from support.thread_harness import create_config_toml
 from support.ws_app_server import (
     connectable,
-    create_config_toml,
     handshake_status,
     spawn_websocket_server,
     ws_url,

@@ -27,28 +27,10 @@ from support.mock_responses import (
     MockResponsesServer,
     create_mock_responses_server_sequence_unchecked,
 )
+from support.thread_harness import create_config_toml
 
 DEFAULT_READ_TIMEOUT = 10.0
 Json = Any
-
-
-def create_config_toml(codex_home: Path, server_uri: str, approval_policy: str) -> None:
-    (codex_home / "config.toml").write_text(
-        f"""
-model = "mock-model"
-approval_policy = "{approval_policy}"
-sandbox_mode = "read-only"
-
-model_provider = "mock_provider"
-
-[model_providers.mock_provider]
-name = "Mock provider for test"
-base_url = "{server_uri}/v1"
-wire_api = "responses"
-request_max_retries = 0
-stream_max_retries = 0
-"""
-    )
 
 
 @pytest.fixture

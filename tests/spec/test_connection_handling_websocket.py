@@ -14,13 +14,13 @@ from pathlib import Path
 import aiohttp
 from support.app_server import SpawnAppServer
 from support.mock_responses import create_mock_responses_server_sequence_unchecked
+from support.thread_harness import create_config_toml
 from support.ws_app_server import (
     DEFAULT_READ_TIMEOUT,
     WsRpc,
     assert_websocket_connect_rejected,
     connect_websocket,
     connectable,
-    create_config_toml,
     signed_bearer_token,
     spawn_websocket_server,
 )

@@ -20,11 +20,11 @@ import pytest
 from support.app_server import AppServerProcess, SpawnAppServer
 from support.mock_responses import MockResponsesServer, ScriptedResponse
 from support.sse import ev_assistant_message, ev_completed, ev_response_created, sse
+from support.thread_harness import create_config_toml
 from support.ws_app_server import (
     DEFAULT_READ_TIMEOUT,
     WsRpc,
     connect_websocket,
-    create_config_toml,
     spawn_websocket_server,
 )
 from websockets.exceptions import ConnectionClosed

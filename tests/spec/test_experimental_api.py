@@ -7,35 +7,15 @@ file is out of scope.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from support.app_server import DEFAULT_CLIENT_NAME, AppServerProcess
 from support.mock_responses import create_mock_responses_server_sequence_unchecked
+from support.thread_harness import create_config_toml
 
 
 def assert_experimental_capability_error(error: dict, reason: str) -> None:
     assert error["code"] == -32600
     assert error["message"] == f"{reason} requires experimentalApi capability"
     assert error.get("data") is None
-
-
-def create_config_toml(codex_home: Path, server_uri: str) -> None:
-    (codex_home / "config.toml").write_text(
-        f"""
-model = "mock-model"
-approval_policy = "never"
-sandbox_mode = "read-only"
-
-model_provider = "mock_provider"
-
-[model_providers.mock_provider]
-name = "Mock provider for test"
-base_url = "{server_uri}/v1"
-wire_api = "responses"
-request_max_retries = 0
-stream_max_retries = 0
-"""
-    )
 
 
 async def initialize_without_experimental(mcp: AppServerProcess) -> None:

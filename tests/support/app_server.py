@@ -93,6 +93,11 @@ def _schema_validator() -> _SchemaValidator | None:
     return validator
 
 
+# The v1-era methods the reference still serves; the 0.120 schema has no types for them, so their
+# twins assert their results field by field instead.
+V1_METHODS = frozenset({"getAuthStatus", "getConversationSummary"})
+
+
 def _kind(message: Message) -> str:
     if "method" in message:
         return "request" if "id" in message else "notification"
@@ -544,7 +549,7 @@ class AppServerProcess:
                 validator.validate_server_request(message)
             else:
                 method = self._request_methods.get(message["id"])
-                if method is not None:
+                if method is not None and method not in V1_METHODS:
                     validator.validate_response(method, message["result"])
         except Exception as exc:
             self._problem(f"{kind} fails the 0.120 schema: {exc}\n  {_summary(message)}")

@@ -14,11 +14,12 @@ from .mock_responses import MockResponsesServer, RecordedRequest, ScriptedRespon
 from .sse import ev_assistant_message, ev_completed, ev_response_created, sse
 
 
-def config_contents(server_uri: str) -> str:
-    """The `config.toml` most thread tests use (a mock provider at `server_uri`)."""
+def config_contents(server_uri: str, approval_policy: str = "never") -> str:
+    """The `config.toml` most upstream tests use: a mock provider at `server_uri` with no
+    retries, a read-only sandbox."""
     return f"""
 model = "mock-model"
-approval_policy = "never"
+approval_policy = "{approval_policy}"
 sandbox_mode = "read-only"
 
 model_provider = "mock_provider"
@@ -32,9 +33,9 @@ stream_max_retries = 0
 """
 
 
-def create_config_toml(codex_home: Path, server_uri: str) -> None:
+def create_config_toml(codex_home: Path, server_uri: str, approval_policy: str = "never") -> None:
     codex_home.mkdir(parents=True, exist_ok=True)
-    (codex_home / "config.toml").write_text(config_contents(server_uri))
+    (codex_home / "config.toml").write_text(config_contents(server_uri, approval_policy))
 
 
 def create_minimal_config(codex_home: Path) -> None:

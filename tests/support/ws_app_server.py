@@ -32,26 +32,6 @@ _BOUND = re.compile(r"ws://(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)")
 Address = tuple[str, int]
 
 
-def create_config_toml(codex_home: Path, server_uri: str, approval_policy: str) -> None:
-    """The config upstream's WebSocket tests run with (no retries, read-only sandbox)."""
-    (codex_home / "config.toml").write_text(
-        f"""
-model = "mock-model"
-approval_policy = "{approval_policy}"
-sandbox_mode = "read-only"
-
-model_provider = "mock_provider"
-
-[model_providers.mock_provider]
-name = "Mock provider for test"
-base_url = "{server_uri}/v1"
-wire_api = "responses"
-request_max_retries = 0
-stream_max_retries = 0
-"""
-    )
-
-
 async def spawn_websocket_server(
     spawn_app_server: SpawnAppServer,
     codex_home: Path,

@@ -83,9 +83,7 @@ def parse_params(model_cls: type[BaseModel] | TypeAliasType, params: object) -> 
     """
     sent = _params_object(params)
     data = {key: value for key, value in sent.items() if value is not None}
-    problem = _path_problem(data, ())
-    if problem is not None:
-        raise ClientError(_PREFIX + problem)
+    check_paths(data)
     for key, renames in _RENAMED_VALUES.items():
         value = data.get(key)
         if isinstance(value, str) and value in renames:
@@ -130,6 +128,13 @@ def describe_validation_error(exc: ValidationError, data: object) -> str:
         messages.extend(_describe_union(item.union_path, group))
     unique = list(dict.fromkeys(messages))
     return _PREFIX + "; ".join(unique)
+
+
+def check_paths(params: object) -> None:
+    """The path rule alone, for the few methods whose params have no generated model."""
+    problem = _path_problem(params, ())
+    if problem is not None:
+        raise ClientError(_PREFIX + problem)
 
 
 def check_base64(value: str, field: str) -> None:

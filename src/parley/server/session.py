@@ -40,8 +40,10 @@ if TYPE_CHECKING:
     # The agent, MCP, skills, plugins, threads and the generated models are imported when a
     # request first needs them (see `preload`), so the `initialize` reply never waits for them.
     from parley.agent.settings import ProviderSettings
+    from parley.apps.service import AppsService
     from parley.mcp.hub import McpHub
     from parley.plugins.featured import FeaturedPlugins
+    from parley.server.sub_agents import SubAgentSpawner
     from parley.skills.catalog import SkillCatalog
     from parley.threads.registry import ThreadRegistry
     from parley.threads.runtime import ThreadRuntime
@@ -145,7 +147,28 @@ class AppServer:
     def mcp(self) -> McpHub:
         from parley.mcp.hub import McpHub
 
-        return McpHub(self.config.codex_home, self.broadcast)
+        return McpHub(self.config.codex_home, self.broadcast, self.mcp_config_tree)
+
+    def mcp_config_tree(self) -> dict[str, Any]:
+        """The configuration as the files and `-c` overrides say now, for `[mcp_servers]`."""
+        from parley.mcp.config_file import read_tree
+
+        try:
+            return self.load_config().tree
+        except ConfigError:
+            return read_tree(self.config.codex_home)
+
+    @cached_property
+    def apps(self) -> AppsService:
+        from parley.apps.service import AppsService
+
+        return AppsService()
+
+    @cached_property
+    def sub_agents(self) -> SubAgentSpawner:
+        from parley.server.sub_agents import SubAgentSpawner
+
+        return SubAgentSpawner(self)
 
     @cached_property
     def skills(self) -> SkillCatalog:
@@ -213,9 +236,10 @@ class AppServer:
 
     def with_runtime_features(self, config: Config) -> Config:
         features = set(config.features)
+        pinned = config.requirements.pinned_features()
         for name, enabled in self.runtime_features.items():
-            if name in config.feature_table:
-                continue  # the user's own [features] entry wins
+            if name in config.feature_table or name in pinned:
+                continue  # the user's own [features] entry (or a requirement) wins
             if enabled:
                 features.add(name)
             else:
@@ -258,11 +282,15 @@ class AppServer:
     def equip(self, thread: ThreadRuntime) -> None:
         """Give a new or loaded thread its MCP servers (connecting in the background) and its
         skills, and watch its skill folders for changes."""
+        from parley.agent.collab import CollabExtension
         from parley.skills.extension import SkillsExtension
 
-        tools = self.mcp.for_thread(thread.id)
+        config = thread.config
+        tools = self.mcp.for_thread(thread.id, lambda: self.apps.thread_servers(config))
+        tools.pause = thread.agent_state.elicitation_pause
         tools.start()
-        thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
+        spawn = CollabExtension(self.sub_agents)
+        thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd), spawn]
         self.skills.watch(thread.cwd)
         _start_shell_snapshot(thread)
 

@@ -50,6 +50,7 @@ from parley.server.handlers.fuzzy_search import (
     fuzzy_session_stop,
     fuzzy_session_update,
 )
+from parley.server.handlers.legacy import get_auth_status, get_conversation_summary
 from parley.server.handlers.mcp import (
     mcp_resource_read,
     mcp_server_oauth_login,
@@ -164,6 +165,9 @@ HANDLERS: dict[str, Handler] = {
     "app/list": app_list,
     "thread/increment_elicitation": thread_increment_elicitation,
     "thread/decrement_elicitation": thread_decrement_elicitation,
+    # v1-era methods the reference still serves (not in the v2 schema)
+    "getAuthStatus": get_auth_status,
+    "getConversationSummary": get_conversation_summary,
 }
 NO_PARAMS_OK = frozenset(
     {
