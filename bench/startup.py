@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import IO
 
+from precompile import precompile
+
 INITIALIZE = (
     json.dumps(
         {
@@ -161,6 +163,7 @@ def main() -> int:
     args = parser.parse_args()
     runs = max(args.runs, 7)
 
+    precompile()
     servers = {"parley": parley_argv()}
     if args.reference is not None:
         servers["reference"] = [str(args.reference), "app-server"]

@@ -50,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from precompile import precompile  # noqa: E402
 from support.mock_realtime import WebSocketConnectionConfig, WebSocketTestServer  # noqa: E402
 from support.mock_responses import MockResponsesServer, ScriptedResponse  # noqa: E402
 from support.sse import (  # noqa: E402
@@ -343,6 +344,7 @@ async def main() -> int:
     parser.add_argument("--no-delegation", action="store_true", help="only the tool-call bench")
     args = parser.parse_args()
 
+    precompile()
     servers: dict[str, list[str] | None] = {"parley": None}
     if args.reference is not None:
         servers["reference"] = [str(args.reference.resolve()), "app-server"]
