@@ -2,8 +2,9 @@
 
 Clients spawn an app-server per session, so this is time a person waits every time. Runs
 alternate (Parley, reference, Parley, …; at least 7 each) so both see the same machine state,
-and each run uses a fresh empty CODEX_HOME. Two times per run: spawn → the `initialize` reply,
-and spawn → the process has exited after stdin closed. Prints median and p90 per server and,
+and each run uses a fresh empty CODEX_HOME. Per run: spawn → the `initialize` reply, spawn →
+the process has exited after stdin closed, and (a second process) spawn → the reply to a
+`thread/start` sent right after `initialize`. Prints median and p90 per server and,
 when a reference binary is given, the ratio Parley/reference; then (unless `--no-importtime`)
 the slowest imports, from `python -X importtime`, of what Parley imports before the reply is
 handed to stdout, and of the whole process (the background preload included).
@@ -24,6 +25,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
+
+from precompile import precompile
 
 INITIALIZE = (
     json.dumps(
@@ -60,12 +64,31 @@ asyncio.run(serve())
 """
 
 
+INITIALIZED = b'{"jsonrpc":"2.0","method":"initialized"}\n'
+THREAD_START = b'{"jsonrpc":"2.0","id":2,"method":"thread/start","params":{}}\n'
+
+
 def parley_argv() -> list[str]:
     return [sys.executable, "-m", "parley", "app-server"]
 
 
-def one_run(argv: list[str]) -> tuple[float, float]:
-    """Seconds from spawn to the `initialize` reply, and to the exit once stdin closed."""
+def read_reply(stdout: IO[bytes], request_id: int, argv: list[str]) -> None:
+    marker = f'"id":{request_id}'.encode()
+    while True:
+        line = stdout.readline()
+        if not line:
+            raise RuntimeError(f"{argv[0]} exited before answering request {request_id}")
+        if marker in line.replace(b" ", b""):
+            return
+
+
+def one_run(argv: list[str]) -> tuple[float, float, float]:
+    """Seconds from spawn to the `initialize` reply, to the exit once stdin closed, and (in
+    a second process) to the reply of a `thread/start` sent right after `initialize`."""
+    return (*_initialize_then_exit(argv), _first_thread_start(argv))
+
+
+def _first_thread_start(argv: list[str]) -> float:
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "CODEX_HOME": home, "HOME": home}
         start = time.perf_counter()
@@ -75,12 +98,28 @@ def one_run(argv: list[str]) -> tuple[float, float]:
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(INITIALIZE)
         proc.stdin.flush()
-        while True:
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"{argv[0]} exited before answering initialize")
-            if b'"id":1' in line.replace(b" ", b""):
-                break
+        read_reply(proc.stdout, 1, argv)
+        proc.stdin.write(INITIALIZED + THREAD_START)
+        proc.stdin.flush()
+        read_reply(proc.stdout, 2, argv)
+        elapsed = time.perf_counter() - start
+        proc.stdin.close()
+        proc.stdout.read()
+        proc.wait(timeout=30)
+        return elapsed
+
+
+def _initialize_then_exit(argv: list[str]) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "CODEX_HOME": home, "HOME": home}
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(INITIALIZE)
+        proc.stdin.flush()
+        read_reply(proc.stdout, 1, argv)
         replied = time.perf_counter() - start
         proc.stdin.close()
         proc.stdout.read()
@@ -124,36 +163,32 @@ def main() -> int:
     args = parser.parse_args()
     runs = max(args.runs, 7)
 
+    precompile()
     servers = {"parley": parley_argv()}
     if args.reference is not None:
         servers["reference"] = [str(args.reference), "app-server"]
     for argv in servers.values():  # warm the OS file cache so the first sample is no outlier
         one_run(argv)
-    replies: dict[str, list[float]] = {name: [] for name in servers}
-    exits: dict[str, list[float]] = {name: [] for name in servers}
+    measures = ("initialize reply", "exit", "thread/start reply")
+    samples: dict[str, dict[str, list[float]]] = {m: {n: [] for n in servers} for m in measures}
     for _ in range(runs):
         for name, argv in servers.items():
-            replied, exited = one_run(argv)
-            replies[name].append(replied)
-            exits[name].append(exited)
+            for measure, value in zip(measures, one_run(argv), strict=True):
+                samples[measure][name].append(value)
 
-    print(f"spawn → initialize reply (→ exit after stdin closes), {runs} alternating runs")
-    print(f"{'server':<10}{'reply median':>14}{'reply p90':>12}{'exit median':>14}{'exit p90':>12}")
-    medians: dict[str, tuple[float, float]] = {}
-    for name in servers:
-        reply_median, reply_p90 = summarize(replies[name])
-        exit_median, exit_p90 = summarize(exits[name])
-        medians[name] = (reply_median, exit_median)
-        print(
-            f"{name:<10}{reply_median * 1000:>11.1f} ms{reply_p90 * 1000:>9.1f} ms"
-            f"{exit_median * 1000:>11.1f} ms{exit_p90 * 1000:>9.1f} ms"
-        )
-    if "reference" in medians:
-        (parley_reply, parley_exit), (ref_reply, ref_exit) = medians["parley"], medians["reference"]
-        print(
-            f"ratio parley/reference (medians): reply {parley_reply / ref_reply:.2f}x, "
-            f"exit {parley_exit / ref_exit:.2f}x"
-        )
+    print(f"from spawn, {runs} alternating runs (thread/start: sent right after initialize)")
+    header = f"{'measure':<20}" + "".join(f"{n + ' median':>18}{n + ' p90':>15}" for n in servers)
+    print(header + (f"{'ratio':>8}" if len(servers) > 1 else ""))
+    for measure in measures:
+        line = f"{measure:<20}"
+        medians = {}
+        for name in servers:
+            median, p90 = summarize(samples[measure][name])
+            medians[name] = median
+            line += f"{median * 1000:>15.1f} ms{p90 * 1000:>12.1f} ms"
+        if "reference" in medians:
+            line += f"{medians['parley'] / medians['reference']:>7.2f}x"
+        print(line)
     if not args.no_importtime:
         listings = {
             "before the initialize reply": ["-c", UNTIL_REPLY, INITIALIZE.decode().strip()],

@@ -50,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from precompile import precompile  # noqa: E402
 from support.mock_realtime import WebSocketConnectionConfig, WebSocketTestServer  # noqa: E402
 from support.mock_responses import MockResponsesServer, ScriptedResponse  # noqa: E402
 from support.sse import (  # noqa: E402
@@ -63,6 +64,7 @@ from support.sse import (  # noqa: E402
 from parley.client import AppServerClient  # noqa: E402
 
 API_KEY_VARIABLE = "PARLEY_BENCH_API_KEY"
+WORK_ROOT = Path.home() / ".cache" / "parley-bench"
 TIMEOUT_S = float(os.environ.get("BENCH_TIMEOUT_S", "120"))
 # An already-set hold makes the mock stream the answer and note `answered_at` after its last
 # byte is written (a plain answer would be written by aiohttp after the handler returned).
@@ -133,7 +135,9 @@ stream_max_retries = 0
 @contextmanager
 def fresh_home() -> Iterator[tuple[Path, Path]]:
     """An empty CODEX_HOME and a workspace, removed afterwards."""
-    root = Path(tempfile.mkdtemp(prefix="parley-turn-bench-"))
+    # Not under /tmp: the reference refuses to set up its sandbox helper in a temporary dir.
+    WORK_ROOT.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="turn-", dir=WORK_ROOT))
     try:
         (root / "codex-home").mkdir()
         (root / "ws").mkdir()
@@ -205,8 +209,9 @@ async def tool_call_run(
                 request = records[index + 1]
                 if f'"call-{index}"' not in request.body_text():
                     raise RuntimeError(f"request {index + 1} does not carry call-{index}'s output")
-                if f"call-{index}" not in output_of(request.body_json(), f"call-{index}"):
-                    raise RuntimeError(f"call-{index} did not print what it should: {request.body}")
+                output = output_of(request.body_json(), f"call-{index}")
+                if f"call-{index}" not in output:
+                    raise RuntimeError(f"call-{index} did not print what it should: {output!r}")
                 answered = records[index].answered_at
                 assert answered is not None
                 gaps.append(request.received_at - answered)
@@ -339,6 +344,7 @@ async def main() -> int:
     parser.add_argument("--no-delegation", action="store_true", help="only the tool-call bench")
     args = parser.parse_args()
 
+    precompile()
     servers: dict[str, list[str] | None] = {"parley": None}
     if args.reference is not None:
         servers["reference"] = [str(args.reference.resolve()), "app-server"]

@@ -54,7 +54,7 @@ FORBIDDEN_PREFIXES = (
     "parley.server.handlers",
     "parley.protocol.models",
     "parley.protocol.handshake_models",
-    "parley.plugins",
+    "parley.plugins.featured",
     "pydantic",
     "pydantic_core",
     "httpx",

@@ -229,7 +229,8 @@ class AppServerClient:
             try:
                 await asyncio.wait_for(self._proc.wait(), 5)
             except TimeoutError:
-                self._proc.kill()
+                with contextlib.suppress(ProcessLookupError):  # it exited meanwhile
+                    self._proc.kill()
                 await self._proc.wait()
         if self._reader_task is not None:
             self._reader_task.cancel()
