@@ -55,8 +55,9 @@ DEFAULT_STREAM_MAX_RETRIES = 5
 DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000
 MAX_RETRIES = 100
 
-# Top-level keys Parley acts on. `shell_environment_policy` and `mcp_servers` are applied by the
-# tools and MCP code; the rest here.
+# Top-level keys Parley acts on. `shell_environment_policy`, `mcp_servers`, `chatgpt_base_url`,
+# `apps`, `skills` and `plugins` are applied by the tools, MCP, apps, skills and plugins code;
+# the rest here.
 HONOURED_KEYS = frozenset(
     {
         "model",
@@ -86,6 +87,10 @@ HONOURED_KEYS = frozenset(
         "experimental_realtime_start_instructions",
         "shell_environment_policy",
         "mcp_servers",
+        "chatgpt_base_url",
+        "apps",
+        "skills",
+        "plugins",
         "compact_prompt",
         "model_auto_compact_token_limit",
         "developer_instructions",

@@ -128,6 +128,8 @@ async def experimental_feature_enablement_set(session: ClientSession, raw: Any) 
     server = session.server
     server.runtime_features.update(enablement)
     server.config = server.with_runtime_features(server.config)
+    if enablement.get("apps") is True:
+        server.apps.refresh_after_enablement(server)
     return {"enablement": enablement}
 
 
