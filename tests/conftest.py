@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,15 @@ def _hermetic_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     Commands run as login shells (`bash -lc`), which load the developer's profile; a profile
     that starts tools such as pyenv makes commands slow or stuck (its lock file can be left
     behind when a timed-out command is killed). An empty HOME keeps tests hermetic and never
-    touches the developer's ~/.codex either. Likewise an empty system config folder stands in
-    for the machine's /etc/codex (config.toml, managed_config.toml, requirements.toml).
+    touches the developer's ~/.codex either. Likewise a system config folder that does not
+    exist stands in for the machine's /etc/codex (config.toml, managed_config.toml,
+    requirements.toml); it is under /tmp, not pytest's private folder, so a server running as
+    another user (the `nobody` variants) finds it absent rather than unreadable.
     """
     home = tmp_path_factory.mktemp("home")
     saved = {name: os.environ.get(name) for name in ("HOME", "PARLEY_SYSTEM_CONFIG_DIR")}
     os.environ["HOME"] = str(home)
-    os.environ["PARLEY_SYSTEM_CONFIG_DIR"] = str(tmp_path_factory.mktemp("etc-codex"))
+    os.environ["PARLEY_SYSTEM_CONFIG_DIR"] = f"/tmp/parley-no-system-config-{uuid.uuid4().hex}"
     yield
     for name, value in saved.items():
         if value is None:
