@@ -8,6 +8,9 @@ plus the wiremock mounts the realtime tests add to it:
   it answers HTTP 500 with a body saying so (upstream's responder panics, which fails the request);
 * an optional gate holds the first `/responses` answer until the test releases it (the twin of the
   spec's `GatedSseResponse`; later requests are answered at once);
+* `mount_once_matching(matches, body)` answers the first request a predicate accepts, once,
+  before the in-order script (upstream's `mount_sse_once_match`, for requests of several threads
+  that may arrive in any order);
 * `mount_realtime_calls()` answers `POST /v1/realtime/calls` (WebRTC call creation);
 * `GET …/models` answers a small model list.
 
