@@ -188,7 +188,12 @@ class MockResponsesServer:
         self._requests: list[RecordedRequest] = []
         self._responses_served = 0
         self._calls_mount: _CallsMount | None = None
-        self._matching: list[tuple[Callable[[RecordedRequest], bool], ScriptedResponse]] = []
+        self._matching: list[
+            tuple[
+                Callable[[RecordedRequest], bool],
+                str | ScriptedResponse | Callable[[RecordedRequest], str],
+            ]
+        ] = []
         self._call_requests: list[RecordedRequest] = []
         self._runner: web.AppRunner | None = None
         self._closing = asyncio.Event()
@@ -241,13 +246,15 @@ class MockResponsesServer:
             )
 
     def mount_once_matching(
-        self, matches: Callable[[RecordedRequest], bool], body: str | ScriptedResponse
+        self,
+        matches: Callable[[RecordedRequest], bool],
+        body: str | ScriptedResponse | Callable[[RecordedRequest], str],
     ) -> None:
         """Answer the first `/responses` request `matches` accepts with `body`, once (upstream's
         `mount_sse_once_match`). Matching mounts are tried in the order mounted, before the
-        in-order script; for requests that may arrive in any order (e.g. two threads)."""
-        scripted = body if isinstance(body, ScriptedResponse) else ScriptedResponse(body)
-        self._matching.append((matches, scripted))
+        in-order script; for requests that may arrive in any order (e.g. two threads). `body`
+        may be a function of the request, for an answer that uses what the request carries."""
+        self._matching.append((matches, body))
 
     def mount_realtime_calls(
         self,
@@ -343,7 +350,12 @@ class MockResponsesServer:
             (i for i, (matches, _) in enumerate(self._matching) if matches(record)), None
         )
         if matched is not None:
-            scripted = self._matching.pop(matched)[1]
+            mounted = self._matching.pop(matched)[1]
+            if callable(mounted):
+                mounted = mounted(record)
+            scripted = (
+                mounted if isinstance(mounted, ScriptedResponse) else ScriptedResponse(mounted)
+            )
         else:
             index = self._responses_served
             self._responses_served += 1
