@@ -107,6 +107,17 @@ class SpawnError(Exception):
     """A spawn that cannot happen; the message is what the model is told."""
 
 
+def _object(arguments: str) -> dict[str, Any]:
+    """A call's JSON arguments, which must be an object."""
+    try:
+        raw = orjson.loads(arguments or "{}")
+    except orjson.JSONDecodeError as exc:
+        raise SpawnError(f"failed to parse function arguments: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SpawnError("failed to parse function arguments: expected an object")
+    return raw
+
+
 @dataclass(frozen=True)
 class SpawnArgs:
     message: str
@@ -116,12 +127,7 @@ class SpawnArgs:
 
     @classmethod
     def parse(cls, arguments: str) -> SpawnArgs:
-        try:
-            raw = orjson.loads(arguments or "{}")
-        except orjson.JSONDecodeError as exc:
-            raise SpawnError(f"failed to parse function arguments: {exc}") from None
-        if not isinstance(raw, dict):
-            raise SpawnError("failed to parse function arguments: expected an object")
+        raw = _object(arguments)
         message = raw.get("message")
         if not isinstance(message, str) or not message.strip():
             raise SpawnError("Empty message can't be sent to an agent")
@@ -145,11 +151,8 @@ class WaitArgs:
 
     @classmethod
     def parse(cls, arguments: str) -> WaitArgs:
-        try:
-            raw = orjson.loads(arguments or "{}")
-        except orjson.JSONDecodeError as exc:
-            raise SpawnError(f"failed to parse function arguments: {exc}") from None
-        targets = raw.get("targets") if isinstance(raw, dict) else None
+        raw = _object(arguments)
+        targets = raw.get("targets")
         if not isinstance(targets, list) or not targets:
             raise SpawnError("agent ids must be non-empty")
         if not all(isinstance(t, str) and t.strip() for t in targets):
