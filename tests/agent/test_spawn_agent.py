@@ -18,14 +18,21 @@ from support.sse import (
     sse,
 )
 
-from parley.agent.collab import DEPTH_LIMIT_MESSAGE, SpawnArgs, SpawnError, resolve_role
+from parley.agent.collab import (
+    DEPTH_LIMIT_MESSAGE,
+    AgentOutcome,
+    SpawnArgs,
+    SpawnError,
+    WaitArgs,
+    resolve_role,
+)
 
 
-def call(call_id: str, arguments: dict[str, str]) -> str:
+def call(call_id: str, arguments: dict[str, object], name: str = "spawn_agent") -> str:
     return sse(
         [
             ev_response_created("r"),
-            ev_function_call(call_id, "spawn_agent", orjson.dumps(arguments).decode()),
+            ev_function_call(call_id, name, orjson.dumps(arguments).decode()),
             ev_completed("r"),
         ]
     )
@@ -110,3 +117,62 @@ def test_arguments_and_roles_are_checked() -> None:
     except SpawnError as exc:
         assert str(exc) == "unknown agent_type 'nobody'"
     assert resolve_role({}, Path("/nonexistent"), "explorer").model is None
+
+
+def test_wait_arguments_and_results() -> None:
+    """Targets are required, the timeout is held to 10 s .. 1 h, statuses read as upstream's."""
+    assert WaitArgs.parse('{"targets": ["a"]}').timeout_s == 30.0
+    assert WaitArgs.parse('{"targets": ["a"], "timeout_ms": 5}').timeout_s == 10.0
+    for arguments, message in (
+        ('{"targets": []}', "agent ids must be non-empty"),
+        ('{"targets": ["a"], "timeout_ms": 0}', "timeout_ms must be greater than zero"),
+    ):
+        try:
+            WaitArgs.parse(arguments)
+        except SpawnError as exc:
+            assert str(exc) == message
+        else:
+            raise AssertionError(f"{arguments} was accepted")
+    assert AgentOutcome("completed", "done").result() == {"completed": "done"}
+    assert AgentOutcome("notFound").result() == "not_found"
+    assert AgentOutcome("interrupted").result() == "interrupted"
+
+
+def wait_for_spawned(request: RecordedRequest) -> str:
+    """The parent's next step: wait for the agent whose id the spawn output carries."""
+    outputs = [i for i in request.json["input"] if i.get("call_id") == "spawn-1"]
+    agent_id = orjson.loads(outputs[-1]["output"])["agent_id"]
+    return call("wait-1", {"targets": [agent_id], "timeout_ms": 600_000}, name="wait_agent")
+
+
+async def test_wait_agent_returns_the_sub_agents_final_message(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """Parent spawns, then waits: the wait item and the model's output carry the child's final
+    message once its turn completed."""
+    server = responses_server
+    server.mount_once_matching(has("delegate it"), call("spawn-1", {"message": "sum 2 and 2"}))
+    server.mount_once_matching(has("sum 2 and 2", without="spawn-1"), answer("the sum is 4"))
+    server.mount_once_matching(has("spawn-1", without="wait-1"), wait_for_spawned)
+    server.mount_once_matching(has("wait-1"), answer("my helper says 4"))
+    create_config_toml(codex_home, server.uri, "never")
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    parent = await mcp.start_thread({"model": "gpt-5.2-codex"})
+    await start_turn(mcp, parent["id"], "delegate it")
+    item = (await mcp.read_notification("item/completed"))["item"]
+    while not (item["type"] == "collabAgentToolCall" and item["tool"] == "wait"):
+        item = (await mcp.read_notification("item/completed"))["item"]
+    [child_id] = item["receiverThreadIds"]
+    assert item["status"] == "completed"
+    assert item["agentsStates"] == {child_id: {"status": "completed", "message": "the sum is 4"}}
+    while True:
+        completed = await mcp.read_notification("turn/completed")
+        if completed["threadId"] == parent["id"]:
+            break
+    last = server.responses_requests()[-1]
+    output = [i for i in last["input"] if i.get("call_id") == "wait-1"][-1]["output"]
+    assert orjson.loads(output) == {
+        "status": {child_id: {"completed": "the sum is 4"}},
+        "timed_out": False,
+    }

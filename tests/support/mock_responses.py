@@ -8,6 +8,9 @@ plus the wiremock mounts the realtime tests add to it:
   it answers HTTP 500 with a body saying so (upstream's responder panics, which fails the request);
 * an optional gate holds the first `/responses` answer until the test releases it (the twin of the
   spec's `GatedSseResponse`; later requests are answered at once);
+* `mount_once_matching(matches, body)` answers the first request a predicate accepts, once,
+  before the in-order script (upstream's `mount_sse_once_match`, for requests of several threads
+  that may arrive in any order);
 * `mount_realtime_calls()` answers `POST /v1/realtime/calls` (WebRTC call creation);
 * `GET …/models` answers a small model list.
 
@@ -185,7 +188,12 @@ class MockResponsesServer:
         self._requests: list[RecordedRequest] = []
         self._responses_served = 0
         self._calls_mount: _CallsMount | None = None
-        self._matching: list[tuple[Callable[[RecordedRequest], bool], ScriptedResponse]] = []
+        self._matching: list[
+            tuple[
+                Callable[[RecordedRequest], bool],
+                str | ScriptedResponse | Callable[[RecordedRequest], str],
+            ]
+        ] = []
         self._call_requests: list[RecordedRequest] = []
         self._runner: web.AppRunner | None = None
         self._closing = asyncio.Event()
@@ -238,13 +246,15 @@ class MockResponsesServer:
             )
 
     def mount_once_matching(
-        self, matches: Callable[[RecordedRequest], bool], body: str | ScriptedResponse
+        self,
+        matches: Callable[[RecordedRequest], bool],
+        body: str | ScriptedResponse | Callable[[RecordedRequest], str],
     ) -> None:
         """Answer the first `/responses` request `matches` accepts with `body`, once (upstream's
         `mount_sse_once_match`). Matching mounts are tried in the order mounted, before the
-        in-order script; for requests that may arrive in any order (e.g. two threads)."""
-        scripted = body if isinstance(body, ScriptedResponse) else ScriptedResponse(body)
-        self._matching.append((matches, scripted))
+        in-order script; for requests that may arrive in any order (e.g. two threads). `body`
+        may be a function of the request, for an answer that uses what the request carries."""
+        self._matching.append((matches, body))
 
     def mount_realtime_calls(
         self,
@@ -340,7 +350,12 @@ class MockResponsesServer:
             (i for i, (matches, _) in enumerate(self._matching) if matches(record)), None
         )
         if matched is not None:
-            scripted = self._matching.pop(matched)[1]
+            mounted = self._matching.pop(matched)[1]
+            if callable(mounted):
+                mounted = mounted(record)
+            scripted = (
+                mounted if isinstance(mounted, ScriptedResponse) else ScriptedResponse(mounted)
+            )
         else:
             index = self._responses_served
             self._responses_served += 1

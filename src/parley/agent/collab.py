@@ -8,9 +8,13 @@ reasoning effort) and a model and effort of its own; a role's choices win. The c
 agent), the sub-agent's thread starts its first turn with the task, and the model gets the new
 agent's id and nickname back at once, without waiting for the sub-agent to finish.
 
-This module is the tool's logic (arguments, roles, items, output); starting the thread is the
-server's (`Spawner`). Only `spawn_agent` is offered: sending further input to a running
-sub-agent, waiting for it and closing it are not part of Parley yet.
+`wait_agent` waits (up to `timeout_ms`) until one of the named sub-agents has finished its
+turn and returns how each finished one ended, with its final message (a `collabAgentToolCall`
+item with the `wait` tool).
+
+This module is the tools' logic (arguments, roles, items, output); starting and watching the
+threads is the server's (`Spawner`). Sending further input to a running sub-agent, resuming and
+closing one are not part of Parley yet.
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ if TYPE_CHECKING:
     from parley.agent.settings import TurnSettings
 
 SPAWN_AGENT: Final = "spawn_agent"
+WAIT_AGENT: Final = "wait_agent"
+# timeout_ms of wait_agent: default, and the range it is held to (as the reference).
+DEFAULT_WAIT_MS: Final = 30_000
+MIN_WAIT_MS: Final = 10_000
+MAX_WAIT_MS: Final = 3_600_000
 FEATURE: Final = "multi_agent"
 DEFAULT_ROLE: Final = "default"
 # Roles every configuration has (no overrides of their own), as the reference's built-ins.
@@ -67,8 +76,46 @@ SPAWN_AGENT_TOOL: Final[dict[str, Any]] = {
 }
 
 
+WAIT_AGENT_TOOL: Final[dict[str, Any]] = {
+    "type": "function",
+    "name": WAIT_AGENT,
+    "description": (
+        "Wait until at least one of the given sub-agents has finished its task (or the timeout "
+        "passes) and return how each finished one ended, with its final message."
+    ),
+    "strict": False,
+    "parameters": {
+        "type": "object",
+        "properties": {
+            "targets": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Agent ids returned by spawn_agent.",
+            },
+            "timeout_ms": {
+                "type": "number",
+                "description": "How long to wait at most (default 30000).",
+            },
+        },
+        "required": ["targets"],
+        "additionalProperties": False,
+    },
+}
+
+
 class SpawnError(Exception):
     """A spawn that cannot happen; the message is what the model is told."""
+
+
+def _object(arguments: str) -> dict[str, Any]:
+    """A call's JSON arguments, which must be an object."""
+    try:
+        raw = orjson.loads(arguments or "{}")
+    except orjson.JSONDecodeError as exc:
+        raise SpawnError(f"failed to parse function arguments: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SpawnError("failed to parse function arguments: expected an object")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -80,12 +127,7 @@ class SpawnArgs:
 
     @classmethod
     def parse(cls, arguments: str) -> SpawnArgs:
-        try:
-            raw = orjson.loads(arguments or "{}")
-        except orjson.JSONDecodeError as exc:
-            raise SpawnError(f"failed to parse function arguments: {exc}") from None
-        if not isinstance(raw, dict):
-            raise SpawnError("failed to parse function arguments: expected an object")
+        raw = _object(arguments)
         message = raw.get("message")
         if not isinstance(message, str) or not message.strip():
             raise SpawnError("Empty message can't be sent to an agent")
@@ -100,6 +142,42 @@ class SpawnArgs:
             model=model or None if isinstance(model, str) else None,
             reasoning_effort=effort,
         )
+
+
+@dataclass(frozen=True)
+class WaitArgs:
+    targets: tuple[str, ...]
+    timeout_s: float
+
+    @classmethod
+    def parse(cls, arguments: str) -> WaitArgs:
+        raw = _object(arguments)
+        targets = raw.get("targets")
+        if not isinstance(targets, list) or not targets:
+            raise SpawnError("agent ids must be non-empty")
+        if not all(isinstance(t, str) and t.strip() for t in targets):
+            raise SpawnError("agent ids must be non-empty strings")
+        timeout = raw.get("timeout_ms", DEFAULT_WAIT_MS)
+        if not isinstance(timeout, int | float) or isinstance(timeout, bool):
+            raise SpawnError("timeout_ms must be a number")
+        if timeout <= 0:
+            raise SpawnError("timeout_ms must be greater than zero")
+        ms = min(max(int(timeout), MIN_WAIT_MS), MAX_WAIT_MS)
+        return cls(tuple(t.strip() for t in targets), ms / 1000)
+
+
+@dataclass(frozen=True)
+class AgentOutcome:
+    """How a sub-agent stands: a wire CollabAgentStatus and, once it finished, its message."""
+
+    status: str
+    message: str | None = None
+
+    def result(self) -> Any:
+        """The reference's status value in `wait_agent`'s output."""
+        if self.status in ("completed", "errored"):
+            return {self.status: self.message}
+        return "not_found" if self.status == "notFound" else self.status
 
 
 @dataclass(frozen=True)
@@ -152,9 +230,38 @@ class SpawnedAgent:
 
 
 class Spawner(Protocol):
-    """Starts a sub-agent thread for `parent_thread_id` and its first turn with `args.message`."""
+    """Starts sub-agent threads and watches them."""
 
-    async def spawn(self, parent_thread_id: str, args: SpawnArgs) -> SpawnedAgent: ...
+    async def spawn(self, parent_thread_id: str, args: SpawnArgs) -> SpawnedAgent:
+        """A new sub-agent thread for `parent_thread_id`, its first turn running `args.message`."""
+        ...
+
+    async def wait(self, targets: tuple[str, ...], timeout_s: float) -> dict[str, AgentOutcome]:
+        """The targets that have finished (waiting up to `timeout_s` for the first one); empty
+        when none finished in time."""
+        ...
+
+
+def wait_item(
+    call_id: str, sender: str, targets: tuple[str, ...], outcomes: dict[str, AgentOutcome] | None
+) -> dict[str, Any]:
+    """The `collabAgentToolCall` item of a wait: in progress, then with the finished agents."""
+    states = {
+        thread_id: {"status": outcome.status, "message": outcome.message}
+        for thread_id, outcome in (outcomes or {}).items()
+    }
+    return {
+        "type": "collabAgentToolCall",
+        "id": call_id,
+        "tool": "wait",
+        "status": "inProgress" if outcomes is None else "completed",
+        "senderThreadId": sender,
+        "receiverThreadIds": list(targets),
+        "prompt": None,
+        "model": None,
+        "reasoningEffort": None,
+        "agentsStates": states,
+    }
 
 
 def spawn_item(
@@ -191,18 +298,36 @@ def spawn_item(
 
 
 class CollabExtension:
-    """The thread's `spawn_agent` tool (a `TurnExtension`)."""
+    """The thread's `spawn_agent` and `wait_agent` tools (a `TurnExtension`)."""
 
     def __init__(self, spawner: Spawner) -> None:
         self._spawner = spawner
 
     async def offer(self, settings: TurnSettings, io: CallChannel) -> TurnOffer:
-        return TurnOffer(tools=[SPAWN_AGENT_TOOL] if FEATURE in settings.features else [])
+        enabled = FEATURE in settings.features
+        return TurnOffer(tools=[SPAWN_AGENT_TOOL, WAIT_AGENT_TOOL] if enabled else [])
 
     def handles(self, tool_name: str) -> bool:
-        return tool_name == SPAWN_AGENT
+        return tool_name in (SPAWN_AGENT, WAIT_AGENT)
 
     async def call(self, request: ExtensionCall) -> str:
+        if request.call.name == WAIT_AGENT:
+            return await self._wait(request)
+        return await self._spawn(request)
+
+    async def _wait(self, request: ExtensionCall) -> str:
+        call_id, sender = request.call.call_id, request.io.thread_id
+        try:
+            args = WaitArgs.parse(request.call.arguments)
+        except SpawnError as exc:
+            return str(exc)
+        request.notifier.item_started(wait_item(call_id, sender, args.targets, None))
+        outcomes = await self._spawner.wait(args.targets, args.timeout_s)
+        request.notifier.item_completed(wait_item(call_id, sender, args.targets, outcomes))
+        status = {thread_id: outcome.result() for thread_id, outcome in outcomes.items()}
+        return orjson.dumps({"status": status, "timed_out": not outcomes}).decode()
+
+    async def _spawn(self, request: ExtensionCall) -> str:
         call_id, sender = request.call.call_id, request.io.thread_id
         try:
             args = SpawnArgs.parse(request.call.arguments)

@@ -9,6 +9,7 @@ with the task.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 from typing import TYPE_CHECKING, Any, Final
@@ -17,6 +18,7 @@ from parley.agent.collab import (
     DEFAULT_EFFORT,
     DEPTH_LIMIT_MESSAGE,
     MAX_DEPTH,
+    AgentOutcome,
     SpawnArgs,
     SpawnedAgent,
     SpawnError,
@@ -40,6 +42,27 @@ def spawn_depth(source: Any) -> int:
     spawn = sub.get("thread_spawn") if isinstance(sub, dict) else None
     depth = spawn.get("depth") if isinstance(spawn, dict) else None
     return depth if isinstance(depth, int) else 0
+
+
+_ENDED: Final = {"completed": "completed", "failed": "errored", "interrupted": "interrupted"}
+
+
+def outcome_of(thread: ThreadRuntime | None) -> AgentOutcome:
+    """How a sub-agent stands now: its last turn's end and final message."""
+    if thread is None:
+        return AgentOutcome("notFound")
+    if thread.is_running:
+        return AgentOutcome("running")
+    turns = thread.turns()
+    if not turns:
+        return AgentOutcome("pendingInit")
+    last = turns[-1]
+    messages = [i.get("text") for i in last.get("items", []) if i.get("type") == "agentMessage"]
+    message = messages[-1] if messages and isinstance(messages[-1], str) else None
+    if last.get("status") == "failed":
+        error = last.get("error")
+        message = error.get("message") if isinstance(error, dict) else message
+    return AgentOutcome(_ENDED.get(str(last.get("status")), "completed"), message)
 
 
 class SubAgentSpawner:
@@ -91,6 +114,28 @@ class SubAgentSpawner:
         child.start_turn([{"type": "text", "text": args.message, "text_elements": []}])
         status = "running" if child.is_running else "pendingInit"
         return SpawnedAgent(child.id, nickname, model, effort, status)
+
+    async def wait(self, targets: tuple[str, ...], timeout_s: float) -> dict[str, AgentOutcome]:
+        registry = self._server.threads
+        threads = {target: registry.get(target) for target in targets}
+        finished = {
+            target: outcome_of(thread)
+            for target, thread in threads.items()
+            if thread is None or not thread.is_running
+        }
+        if finished:
+            return finished
+        running = {
+            thread.active.task: target
+            for target, thread in threads.items()
+            if thread is not None and thread.active is not None and thread.active.task is not None
+        }
+        if not running:
+            return {}
+        done, _ = await asyncio.wait(
+            running, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+        )
+        return {running[task]: outcome_of(threads[running[task]]) for task in done}
 
     def _introduce(self, parent: ThreadRuntime, child: ThreadRuntime) -> None:
         """As the reference: every initialized connection (and the parent's subscribers)
