@@ -37,6 +37,8 @@ def set_session_source(source: str) -> None:
 
 def current_product() -> str | None:
     return _product
+
+
 INSTALL_POLICIES = ("NOT_AVAILABLE", "AVAILABLE", "INSTALLED_BY_DEFAULT")
 AUTH_POLICIES = ("ON_INSTALL", "ON_USE")
 
