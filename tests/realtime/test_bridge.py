@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import orjson
@@ -543,3 +544,110 @@ def test_thread_events_without_turn_ids_are_tolerated() -> None:
     assert bridge.thread_event("item/completed", {"item": "nope"}) == []
     assert bridge.thread_event("turn/completed", {"turn": None}) == []
     assert bridge.thread_event("thread/status/changed", {"status": {}}) == []
+
+
+# --- barge-in truncation ------------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def audio_delta(item_id: str | None, ms: int) -> dict[str, Any]:
+    """`ms` of 24 kHz mono audio of `item_id` (samples_per_channel given, as upstream does)."""
+    return {
+        "type": "response.output_audio.delta",
+        "response_id": "resp_1",
+        "item_id": item_id,
+        "delta": "AAAA",
+        "samples_per_channel": 24 * ms,
+    }
+
+
+SPEECH_STARTED = {"type": "input_audio_buffer.speech_started", "item_id": "item_user"}
+SPEECH_MARKER = (
+    "notify",
+    "thread/realtime/itemAdded",
+    {"threadId": T, "item": {"type": "input_audio_buffer.speech_started", "item_id": "item_user"}},
+)
+
+
+def truncate(item_id: str, audio_end_ms: int) -> Any:
+    return (
+        "send",
+        {
+            "type": "conversation.item.truncate",
+            "item_id": item_id,
+            "content_index": 0,
+            "audio_end_ms": audio_end_ms,
+        },
+    )
+
+
+def test_barge_in_truncates_the_playing_item_at_the_time_heard() -> None:
+    """Speech starting while the client plays the answer cuts the answer's item at the time
+    since its first audio went out, after relaying the speech marker."""
+    clock = FakeClock()
+    bridge = running(truncates_playback=True, clock=clock)
+    up(bridge, {"type": "response.created", "response": {"id": "resp_1"}})
+    up(bridge, audio_delta("item_answer", 500))
+    clock.now += 0.25
+    up(bridge, audio_delta("item_answer", 500))
+    clock.now += 0.125
+    assert up(bridge, SPEECH_STARTED) == [SPEECH_MARKER, truncate("item_answer", 375)]
+    # The playback is over: a second speech start truncates nothing.
+    clock.now += 1.0
+    assert up(bridge, SPEECH_STARTED) == [SPEECH_MARKER]
+
+
+def test_barge_in_truncation_never_goes_beyond_the_audio_sent() -> None:
+    """The point is clamped to the audio the client was sent (the upstream refuses a truncate
+    beyond the item's audio, and an upstream error ends the session)."""
+    clock = FakeClock()
+    bridge = running(truncates_playback=True, clock=clock)
+    up(bridge, {"type": "response.created", "response": {"id": "resp_1"}})
+    up(bridge, audio_delta("item_answer", 300))
+    clock.now += 2.0
+    assert up(bridge, SPEECH_STARTED) == [SPEECH_MARKER, truncate("item_answer", 300)]
+
+
+def test_barge_in_after_all_audio_was_heard_or_before_any_truncates_nothing() -> None:
+    """No truncate when the finished answer was all heard, when no time passed since its first
+    audio (0 ms heard), when the item has no id, or when the upstream plays the audio (WebRTC)."""
+    clock = FakeClock()
+    bridge = running(truncates_playback=True, clock=clock)
+    up(bridge, {"type": "response.created", "response": {"id": "resp_1"}})
+    up(bridge, audio_delta("item_answer", 300))
+    up(bridge, {"type": "response.done", "response": {"id": "resp_1"}})
+    clock.now += 0.4
+    assert up(bridge, SPEECH_STARTED) == [SPEECH_MARKER]
+
+    up(bridge, audio_delta("item_next", 300))
+    assert up(bridge, SPEECH_STARTED) == [SPEECH_MARKER]
+
+    up(bridge, audio_delta(None, 300))
+    clock.now += 0.1
+    assert up(bridge, SPEECH_STARTED) == [SPEECH_MARKER]
+
+    webrtc = running(truncates_playback=False, clock=clock)
+    up(webrtc, audio_delta("item_answer", 300))
+    clock.now += 0.1
+    assert up(webrtc, SPEECH_STARTED) == [SPEECH_MARKER]
+
+
+def test_barge_in_truncates_the_latest_item_and_counts_audio_without_a_sample_count() -> None:
+    """A new audio item restarts the estimate; without samples_per_channel the audio length
+    comes from the data itself."""
+    clock = FakeClock()
+    bridge = running(truncates_playback=True, clock=clock)
+    up(bridge, {"type": "response.created", "response": {"id": "resp_1"}})
+    up(bridge, audio_delta("item_first", 1000))
+    clock.now += 0.5
+    pcm = base64.b64encode(bytes(2 * 2400)).decode()  # 100 ms at 24 kHz
+    up(bridge, {"type": "response.output_audio.delta", "item_id": "item_second", "delta": pcm})
+    clock.now += 0.5
+    assert up(bridge, SPEECH_STARTED) == [SPEECH_MARKER, truncate("item_second", 100)]

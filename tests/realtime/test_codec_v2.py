@@ -12,6 +12,7 @@ from parley.realtime.events import (
     OutputAudio,
     ResponseFinished,
     ResponseStarted,
+    SpeechStarted,
     TranscriptDelta,
     UpstreamError,
 )
@@ -184,9 +185,11 @@ def test_extract_input_transcript() -> None:
 
 
 def test_parse_markers_and_responses() -> None:
-    """Speech start and cancellation become marker items; responses mark activity."""
+    """Speech start and cancellation become marker items; responses mark activity; speech
+    start is also a barge-in."""
     assert codec.parse('{"type":"input_audio_buffer.speech_started","item_id":"it"}') == [
-        ItemAdded({"type": "input_audio_buffer.speech_started", "item_id": "it"})
+        ItemAdded({"type": "input_audio_buffer.speech_started", "item_id": "it"}),
+        SpeechStarted("it"),
     ]
     assert codec.parse('{"type":"response.created","response":{"id":"r1"}}') == [
         ResponseStarted("r1")

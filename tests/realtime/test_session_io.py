@@ -25,7 +25,12 @@ from support.mock_realtime import (
 )
 from support.mock_responses import MockResponsesServer
 
-from parley.realtime.session import RealtimeConversation, RealtimeSettings, StartRequest
+from parley.realtime.session import (
+    MAX_QUEUED_AUDIO_FRAMES,
+    RealtimeConversation,
+    RealtimeSettings,
+    StartRequest,
+)
 
 THREAD = "01a20d04-72aa-7591-9ade-219167859ce2"
 STARTUP_CONTEXT_HEADER = "Startup context from Codex."
@@ -1068,3 +1073,39 @@ def test_settings_repr_hides_the_api_key() -> None:
     """The API key never shows up in the settings' repr."""
     settings = settings_for("ws://127.0.0.1:1", "http://127.0.0.1:1")
     assert "sk-test-key" not in repr(settings)
+
+
+async def test_audio_the_writer_cannot_take_is_dropped_with_one_error_per_burst(
+    thread: FakeThread, http_api: MockResponsesServer
+) -> None:
+    """Audio appended faster than it can be written waits up to MAX_QUEUED_AUDIO_FRAMES; the
+    rest is dropped and the client is told once per burst. Once the queue drained, audio
+    flows again, and a new burst is reported again."""
+    realtime = await start_websocket_server_with_headers(
+        [
+            WebSocketConnectionConfig(
+                requests=[[session_updated("s")]],
+                close_after_requests=False,
+                record_after_requests=True,
+            )
+        ]
+    )
+    async with conversation_for(thread, settings_for(realtime, http_api)) as conversation:
+        conversation.start(websocket_start())
+        await thread.next("thread/realtime/started")
+        assert (await frame(realtime, 0))["type"] == "session.update"
+        # No await in between: the writer cannot take any of it before the last append.
+        for _ in range(MAX_QUEUED_AUDIO_FRAMES + 50):
+            conversation.append_audio(AUDIO)
+        [error] = thread.of("thread/realtime/error")
+        assert error["threadId"] == THREAD
+        assert error["message"].startswith("input audio dropped")
+        assert (await frame(realtime, MAX_QUEUED_AUDIO_FRAMES))["type"] == (
+            "input_audio_buffer.append"
+        )
+        conversation.append_audio(AUDIO)
+        await frame(realtime, MAX_QUEUED_AUDIO_FRAMES + 1)  # flowing again
+        for _ in range(MAX_QUEUED_AUDIO_FRAMES + 1):
+            conversation.append_audio(AUDIO)
+        assert len(thread.of("thread/realtime/error")) == 2
+    await realtime.shutdown()

@@ -6,8 +6,9 @@ events pushed at a moment the test chooses.
 A real server on 127.0.0.1 (ephemeral port) in the test's event loop, speaking WebSocket through
 the sans-IO `websockets.server.ServerProtocol`. Every handshake is accepted (no extensions, no
 subprotocol); every JSON text frame the client sends is recorded, in order, per connection.
-Nothing is sent unless the test calls `send()`; `abort()` drops the TCP connection without a
-Close frame.
+Nothing is sent unless the test calls `send()`; `close()` sends a Close frame with the given
+code; `abort()` drops the TCP connection without a Close frame. While `hold_handshakes` is set,
+handshakes wait (the client stays connecting) until `release_handshakes()`.
 """
 
 # Waiting helpers take their own deadline so a timeout can say what was seen instead.
@@ -94,6 +95,17 @@ class UpstreamConnection:
         self._flush()
         await self._writer.drain()
 
+    async def send_binary(self, data: bytes) -> None:
+        self._protocol.send_binary(data)
+        self._flush()
+        await self._writer.drain()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Start the closing handshake with a Close frame carrying `code` and `reason`."""
+        self._protocol.send_close(code, reason)
+        self._flush()
+        await self._writer.drain()
+
     def abort(self) -> None:
         """Drop the TCP connection at once, without a Close frame."""
         if not self._writer.transport.is_closing():
@@ -126,6 +138,10 @@ class UpstreamConnection:
                 return False
 
     async def _accept(self, request: Request) -> bool:
+        if not self._server.handshakes_allowed.is_set():
+            self._server.handshakes_waiting += 1
+            self._server.notify()
+            await self._server.handshakes_allowed.wait()
         response = self._protocol.accept(request)
         if response.status_code == 101:
             self.request_uri = request.path
@@ -198,6 +214,9 @@ class LiveUpstream:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Event()
+        self.handshakes_allowed = asyncio.Event()
+        self.handshakes_allowed.set()
+        self.handshakes_waiting = 0
 
     async def start(self) -> LiveUpstream:
         self._server = await asyncio.start_server(self._on_connect, "127.0.0.1", 0)
@@ -260,6 +279,12 @@ class LiveUpstream:
                 f"no upstream connection {index} within {timeout}s "
                 f"(saw {len(self.connections)}, {self.tcp_accepts} TCP accepts)"
             ) from None
+
+    def hold_handshakes(self) -> None:
+        self.handshakes_allowed.clear()
+
+    def release_handshakes(self) -> None:
+        self.handshakes_allowed.set()
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.tcp_accepts += 1

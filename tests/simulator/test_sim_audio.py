@@ -42,6 +42,32 @@ def test_speech_code_survives_offsets_and_low_noise() -> None:
     assert decode_speech(samples_to_pcm16(noisy)) == "run: pwd"
 
 
+@pytest.mark.parametrize(
+    "gaps",
+    [
+        [(28311, 213)],  # as seen from Chromium's fake microphone on a loaded machine
+        [(2, 128)],  # in the opening marker
+        [(9000, 256), (20000, 480)],  # two render quanta; a whole symbol
+        [(15000, 1000)],  # longer than a symbol
+    ],
+)
+def test_speech_code_survives_silence_put_in_by_a_starved_audio_thread(
+    gaps: list[tuple[int, int]],
+) -> None:
+    """A browser's real-time audio path fills an underrun with silence (Chromium inserts whole
+    render quanta of zeros when its audio thread runs late): the code still decodes, after a
+    resampling round trip too, wherever the gaps fall and however long they are."""
+    text = "run: touch hello.txt && ls"
+    lead = SAMPLE_RATE // 10  # synthesize_speech starts with 100 ms of silence
+    samples = pcm16_to_samples(
+        resample(resample(synthesize_speech(text), 24000, 48000), 48000, 24000)
+    )
+    for offset, length in sorted(gaps, reverse=True):
+        at = lead + offset
+        samples = samples[:at] + array("h", bytes(2 * length)) + samples[at:]
+    assert decode_speech(samples_to_pcm16(samples)) == text
+
+
 def test_other_audio_does_not_decode() -> None:
     """The assistant's voice, silence and a truncated code carry no text."""
     assert decode_speech(synthesize_voice("hello there")) is None

@@ -23,6 +23,7 @@ from support.web_page import (
 )
 
 from parley.simulator import synthesize_speech, write_wav
+from parley.simulator.audio import silence
 
 # A browser, a simulator and an app-server share two cores with the rest of the suite.
 # One browser at a time: two Chromiums feeding fake microphones in real time on two loaded
@@ -63,6 +64,16 @@ def browser(playwright: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     wav = tmp_path_factory.mktemp("microphone") / "request.wav"
     # Half a second of silence first: a WebRTC call's microphone joins once the call is up.
     write_wav(wav, synthesize_speech(SPOKEN_REQUEST, lead_ms=500), 24_000)
+    with launch_chromium(playwright, wav) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def quiet_browser(playwright: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A browser whose microphone hears only silence: what is said into the page's microphone
+    must not be a second, unplanned input of a test that types its request."""
+    wav = tmp_path_factory.mktemp("quiet-microphone") / "silence.wav"
+    write_wav(wav, silence(3000), 24_000)
     with launch_chromium(playwright, wav) as running:
         yield running
 
@@ -131,11 +142,12 @@ def test_a_webrtc_call_carries_speech_and_answer_as_media(browser: Any, server: 
 
 
 def test_pressing_talk_while_the_answer_plays_stops_playback_at_once(
-    browser: Any, server: ParleyWeb
+    quiet_browser: Any, server: ParleyWeb
 ) -> None:
     """Barge-in: in push-to-talk mode, pressing talk during an answer silences it at once, and
-    nothing more is played while talk is held."""
-    page = _open_ready_page(browser, server)
+    nothing more is played while talk is held. (The microphone is silent: the spoken request of
+    the other tests, still playing when talk is pressed, would be a second barge-in.)"""
+    page = _open_ready_page(quiet_browser, server)
     page.get_by_label("Push-to-talk").check()
     page.get_by_role("button", name="Start conversation").click()
     page.wait_for_function("() => window.parleyStats.realtime === 'running'")

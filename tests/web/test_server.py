@@ -3,22 +3,29 @@ socket, bridged to an app-server in the process or to a running `parley app-serv
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from unittest.mock import ANY
 
 import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin, Subprotocol
 
 from parley.config import load_config
+from parley.rpc.connection import DroppableLine, encode
 from parley.rpc.websocket import listen_websocket
 from parley.rpc.ws_auth import WsAuthMode, WsAuthPolicy
 from parley.rpc.ws_handshake import HandshakeGuard
 from parley.server.session import AppServer
 from parley.web import LocalBackend, RemoteBackend, WebServer
+from parley.web.access import RPC_PROTOCOL
+
+AUDIO_DELTA = "thread/realtime/outputAudio/delta"
 
 INITIALIZE = {
     "id": 1,
@@ -135,3 +142,61 @@ async def test_listen_url_bridges_to_a_running_app_server(tmp_path: Path) -> Non
         listener.close()
         await listener.wait_closed()
         await app.shutdown()
+
+
+class _FloodLink:
+    """A link whose app-server side sends a burst of output audio the moment it opens."""
+
+    def __init__(self) -> None:
+        self.closed = asyncio.Event()
+
+    async def send(self, line: bytes) -> None:
+        pass
+
+    async def close(self) -> None:
+        self.closed.set()
+
+
+class _FloodBackend:
+    """Writes `count` output-audio notifications (each a `DroppableLine`, as the app-server's
+    sessions mark them) at once, with no chance for the page socket to take any in between."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def describe(self) -> str:
+        return "flooding test backend"
+
+    async def open(self, write: Callable[[bytes], None]) -> _FloodLink:
+        audio = {"data": "A" * 16_000, "sampleRate": 24000, "numChannels": 1}
+        for index in range(self.count):
+            params = {"threadId": "thr", "audio": {**audio, "samplesPerChannel": index}}
+            line = DroppableLine(encode({"method": AUDIO_DELTA, "params": params}))
+            line.thread_id = "thr"
+            write(line)
+        write(encode({"method": "thread/realtime/closed", "params": {"threadId": "thr"}}))
+        return _FloodLink()
+
+
+async def test_output_audio_the_page_cannot_take_is_dropped_and_reported() -> None:
+    """Output audio beyond what may wait for the page is dropped, the page is told once with a
+    thread/realtime/error, and what follows the burst (not droppable) still arrives."""
+    server = WebServer(_FloodBackend(200))
+    await server.start()
+    try:
+        protocols = [Subprotocol(RPC_PROTOCOL), Subprotocol(f"parley-token.{server.token}")]
+        origin = Origin(f"http://127.0.0.1:{server.port}")
+        async with connect(_rpc_url(server), subprotocols=protocols, origin=origin) as ws:
+            received = []
+            while not received or received[-1]["method"] != "thread/realtime/closed":
+                received.append(json.loads(await ws.recv()))
+    finally:
+        await server.close()
+    audio = [m for m in received if m["method"] == AUDIO_DELTA]
+    errors = [m for m in received if m["method"] == "thread/realtime/error"]
+    assert 0 < len(audio) < 200
+    assert [a["params"]["audio"]["samplesPerChannel"] for a in audio] == list(range(len(audio)))
+    assert errors == [
+        {"method": "thread/realtime/error", "params": {"threadId": "thr", "message": ANY}}
+    ]
+    assert errors[0]["params"]["message"].startswith("output audio dropped")

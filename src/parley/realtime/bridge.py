@@ -14,10 +14,13 @@ upstream input it does not understand.
 from __future__ import annotations
 
 import enum
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from parley.realtime.change_summary import summarize_file_changes
 from parley.realtime.codec import RealtimeCodec, SessionSpec
 from parley.realtime.events import (
     HandoffRequested,
@@ -25,6 +28,7 @@ from parley.realtime.events import (
     OutputAudio,
     ResponseFinished,
     ResponseStarted,
+    SpeechStarted,
     TranscriptDelta,
     UpstreamError,
     UpstreamEvent,
@@ -46,8 +50,12 @@ REASON_ERROR: Final = "error"
 
 BINARY_FRAME_ERROR: Final = "unexpected binary realtime websocket event"
 # Input that arrives before the socket is up waits here; audio beyond this is dropped, as a
-# live microphone stream is worthless once it is this far behind.
+# live microphone stream is worthless once it is this far behind. Clients are told, once.
 MAX_PENDING_AUDIO_FRAMES: Final = 256
+PENDING_AUDIO_DROPPED: Final = (
+    "input audio dropped: the realtime connection is still being set up "
+    f"(at most {MAX_PENDING_AUDIO_FRAMES} audio chunks wait for it)"
+)
 
 
 # --- lifecycle -------------------------------------------------------------------------------
@@ -176,6 +184,27 @@ class _Handoff:
     handoff_id: str
     # The turn it rides on; None until the delegated turn reports that it started.
     turn_id: str | None
+    # Wire `changes` of the completed `fileChange` items of that turn, summarised at the end.
+    file_changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Playback:
+    """The model's audio item the client is playing: when its first audio went to the client
+    and how much audio (ms) went since."""
+
+    item_id: str
+    started_at: float
+    sent_ms: float = 0.0
+
+
+def _audio_ms(event: OutputAudio) -> float:
+    samples = event.samples_per_channel
+    if samples is None:
+        data = event.data
+        size = len(data) * 3 // 4 - (len(data) - len(data.rstrip("=")))
+        samples = size // (2 * max(event.num_channels, 1))
+    return samples * 1000 / event.sample_rate if event.sample_rate > 0 else 0.0
 
 
 @dataclass(slots=True)
@@ -216,10 +245,17 @@ class RealtimeBridge:
         codec: RealtimeCodec,
         turn_in_progress: bool = False,
         is_turn_active: Callable[[], bool] | None = None,
+        truncates_playback: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`is_turn_active` asks the thread, at the moment a handoff is delegated, whether the
         delegation will steer a running turn (True) or start a new one (False); without it the
-        bridge relies on the turn events it has seen, which can lag behind the thread."""
+        bridge relies on the turn events it has seen, which can lag behind the thread.
+
+        `truncates_playback`: the client plays the model's audio (WebSocket transport), so on a
+        barge-in the upstream item is cut at what was heard, estimated as the time since its
+        first audio went out (`clock`, seconds) and never more than the audio sent. Over
+        WebRTC the upstream plays the audio and truncates by itself."""
         self.thread_id = thread_id
         self.session_id = session_id
         self.codec = codec
@@ -232,6 +268,9 @@ class RealtimeBridge:
         self._last_agent_text: str | None = None
         self._responses = _ResponseQueue()
         self._transcript = _Transcript()
+        self._truncates_playback = truncates_playback
+        self._clock = clock
+        self._playback: _Playback | None = None
 
     # -- state ----------------------------------------------------------------------------
 
@@ -283,9 +322,13 @@ class RealtimeBridge:
         state = self._lifecycle.state
         if state is SessionState.RUNNING:
             return [SendFrame(self.codec.audio_append(data), audio=True)]
-        if state is SessionState.CONNECTING and self._pending_audio < MAX_PENDING_AUDIO_FRAMES:
-            self._pending_audio += 1
+        if state is not SessionState.CONNECTING:
+            return []
+        self._pending_audio += 1
+        if self._pending_audio <= MAX_PENDING_AUDIO_FRAMES:
             self._pending.append(SendFrame(self.codec.audio_append(data), audio=True))
+        elif self._pending_audio == MAX_PENDING_AUDIO_FRAMES + 1:
+            return [error_notification(self.thread_id, PENDING_AUDIO_DROPPED)]
         return []
 
     def append_text(self, text: str) -> list[Action]:
@@ -358,6 +401,7 @@ class RealtimeBridge:
         tid = self.thread_id
         match event:
             case OutputAudio():
+                self._track_playback(event)
                 audio = {
                     "data": event.data,
                     "sampleRate": event.sample_rate,
@@ -384,9 +428,40 @@ class RealtimeBridge:
                     self._responses.pending = False
                     return self._request_response()
                 return []
+            case SpeechStarted():
+                return self._barge_in()
             case UpstreamError():
                 return self.transport_failed(event.message)
         return []
+
+    def _track_playback(self, event: OutputAudio) -> None:
+        if event.item_id is None:
+            self._playback = None
+            return
+        if self._playback is None or self._playback.item_id != event.item_id:
+            self._playback = _Playback(event.item_id, self._clock())
+        self._playback.sent_ms += _audio_ms(event)
+
+    def _barge_in(self) -> list[Action]:
+        """The user spoke: cut the playing item at the audio heard so far. Nothing is sent when
+        no audio was heard yet, or when all of a finished response's audio was heard (the
+        upstream rejects a truncate beyond the audio it made, which would end the session).
+
+        The 0.120 reference also truncates, but at all the audio it relayed, only until the
+        response is done, and only when the speech event names no item or the playing one
+        (the real API names the new user item there, so it seldom does); cutting at what was
+        heard, also while the client still plays a finished response, is what the user
+        actually heard."""
+        playback, self._playback = self._playback, None
+        if playback is None or not self._truncates_playback:
+            return []
+        sent_ms = int(playback.sent_ms)
+        # Any time at all since the first audio went out counts as a millisecond heard.
+        heard_ms = min(math.ceil((self._clock() - playback.started_at) * 1000), sent_ms)
+        if heard_ms <= 0 or (heard_ms >= sent_ms and not self._responses.active):
+            return []
+        frame = self.codec.truncate(playback.item_id, heard_ms)
+        return [SendFrame(frame)] if frame is not None else []
 
     def _request_response(self) -> list[Action]:
         if self._responses.active:
@@ -440,6 +515,9 @@ class RealtimeBridge:
             return self.turn_started(turn_id if isinstance(turn_id, str) else "")
         if method == "item/completed":
             item = params.get("item")
+            if isinstance(item, dict) and item.get("type") == "fileChange":
+                turn_id = params.get("turnId")
+                return self.file_change_completed(turn_id if isinstance(turn_id, str) else "", item)
             if isinstance(item, dict) and item.get("type") == "agentMessage":
                 text = item.get("text")
                 turn_id = params.get("turnId")
@@ -479,6 +557,15 @@ class RealtimeBridge:
         assert self._handoff is not None
         return [SendFrame(self.codec.agent_message(self._handoff.handoff_id, text))]
 
+    def file_change_completed(self, turn_id: str, item: dict[str, Any]) -> list[Action]:
+        """A patch was applied in a handoff's turn: remember it for the final answer."""
+        changes = item.get("changes")
+        applied = item.get("status") == "completed" and isinstance(changes, list)
+        if applied and self._rides_on(turn_id):
+            assert self._handoff is not None and isinstance(changes, list)
+            self._handoff.file_changes.extend(c for c in changes if isinstance(c, dict))
+        return []
+
     def turn_completed(self, turn_id: str, status: str) -> list[Action]:
         """A turn ended; a handoff riding on it is answered (if it succeeded) and cleared."""
         last_text = self._last_agent_text
@@ -489,12 +576,19 @@ class RealtimeBridge:
             return []
         assert self._handoff is not None
         handoff_id = self._handoff.handoff_id
+        summary = summarize_file_changes(self._handoff.file_changes)
         self._handoff = None
         if self._lifecycle.state is not SessionState.RUNNING:
             return []
+        if summary is not None:
+            last_text = summary if last_text is None else f"{last_text}\n\n{summary}"
         if status != "completed" or last_text is None:
             return []
         final = self.codec.final_output(handoff_id, last_text)
         if final is None:
-            return []
+            # v1 answers nothing at the end (the agent's messages went up as they came): the
+            # change summary goes up the same way.
+            if summary is None:
+                return []
+            return [SendFrame(self.codec.agent_message(handoff_id, summary))]
         return [SendFrame(final), *self._request_response()]

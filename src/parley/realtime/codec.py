@@ -80,6 +80,10 @@ class RealtimeCodec(Protocol):
         """Ask the realtime model to respond."""
         ...
 
+    def truncate(self, item_id: str, audio_end_ms: int) -> bytes | None:
+        """Cut the model's audio item at what the user heard, or None if the version cannot."""
+        ...
+
     def parse(self, raw: str | bytes) -> list[UpstreamEvent]:
         """Typed events for one upstream text frame; unknown or malformed frames give []."""
         ...

@@ -86,6 +86,9 @@ class V1Codec:
     def response_create(self) -> bytes:
         return RESPONSE_CREATE_FRAME
 
+    def truncate(self, item_id: str, audio_end_ms: int) -> bytes | None:
+        return None  # v1 reports no speech start, so there is no barge-in to truncate for
+
     def parse(self, raw: str | bytes) -> list[UpstreamEvent]:
         loaded = loads_object(raw)
         if loaded is None:

@@ -35,6 +35,7 @@ from parley.realtime.events import (
     OutputAudio,
     ResponseFinished,
     ResponseStarted,
+    SpeechStarted,
     TranscriptDelta,
     TranscriptRole,
     UpstreamEvent,
@@ -150,6 +151,16 @@ class V2Codec:
     def response_create(self) -> bytes:
         return RESPONSE_CREATE_FRAME
 
+    def truncate(self, item_id: str, audio_end_ms: int) -> bytes | None:
+        return dumps(
+            {
+                "type": "conversation.item.truncate",
+                "item_id": item_id,
+                "content_index": 0,
+                "audio_end_ms": audio_end_ms,
+            }
+        )
+
     def parse(self, raw: str | bytes) -> list[UpstreamEvent]:
         loaded = loads_object(raw)
         if loaded is None:
@@ -238,7 +249,8 @@ def _item_done(payload: dict[str, Any]) -> list[UpstreamEvent]:
 
 def _speech_started(payload: dict[str, Any]) -> list[UpstreamEvent]:
     item_id = as_str(payload.get("item_id"))
-    return [ItemAdded({"type": "input_audio_buffer.speech_started", "item_id": item_id})]
+    marker = {"type": "input_audio_buffer.speech_started", "item_id": item_id}
+    return [ItemAdded(marker), SpeechStarted(item_id)]
 
 
 def _response_created(payload: dict[str, Any]) -> list[UpstreamEvent]:

@@ -63,6 +63,14 @@ class ResponseFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    """The upstream's voice detection heard the user start speaking (v2): a barge-in when the
+    model's audio is still playing."""
+
+    item_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class UpstreamError:
     """The upstream reported an error; the session ends."""
 
@@ -76,5 +84,6 @@ UpstreamEvent = (
     | HandoffRequested
     | ResponseStarted
     | ResponseFinished
+    | SpeechStarted
     | UpstreamError
 )

@@ -388,6 +388,7 @@ class RealtimeConversation:
             codec=codec,
             turn_in_progress=port.has_active_turn(),
             is_turn_active=port.has_active_turn,
+            truncates_playback=request.transport != "webrtc",
         )
         bridge.start()
         link = _Link(port, self._settings, request, bridge)

@@ -4,8 +4,10 @@ a vowel-like assistant voice.
 There is no speech recogniser offline, so user speech that must be understood is made by
 `synthesize_speech`, which carries its text recoverably: a frequency-shift-keyed tone sequence
 (one tone per 4-bit nibble of the UTF-8 bytes, 20 ms each, framed by a marker tone, a length
-and a CRC). `decode_speech` reads it back exactly, sample-for-sample, from the audio the
-simulator receives; anything else (a real microphone, resampled audio) does not decode.
+and a CRC). `decode_speech` reads it back from the audio the simulator receives, also after a
+browser's audio path (resampling, gain changes, and the silence a starved real-time audio
+thread puts in where audio came late; audio lost outright may still break it); anything
+else (a real microphone, the assistant's voice) does not decode.
 
 The assistant's voice (`synthesize_voice`) is a different, deliberately speech-like signal: a
 60 ms vowel (harmonics shaped by formants) or noise burst per character. It carries no code.
@@ -133,6 +135,14 @@ _MAX_TEXT_BYTES: Final = 0xFFFF
 # A symbol is accepted only when its tone clearly dominates the others in the window.
 _DOMINANCE: Final = 4.0
 _ONSET_LEVEL: Final = 1000  # |sample| that marks where a code starts
+# A dropout: this many samples in a row below _DROPOUT_LEVEL. The code's tones cross zero in
+# a sample or two, so only a gap in the audio stays this quiet for this long.
+_DROPOUT_SAMPLES: Final = 12
+_DROPOUT_LEVEL: Final = 300
+# How far (in samples, either way) a symbol is looked for when it is not where expected, and
+# in what steps: half a symbol covers any gap or loss shorter than one.
+_RESYNC_RANGE: Final = SYMBOL_SAMPLES // 2
+_RESYNC_STEP: Final = 8
 
 
 @cache
@@ -191,11 +201,15 @@ def synthesize_speech(text: str, *, lead_ms: float = 100.0, tail_ms: float = 700
     return silence(lead_ms) + samples_to_pcm16(body) + silence(tail_ms)
 
 
-def _classify(window: array[int]) -> int | None:
-    powers = [
+def _powers(window: array[int]) -> list[float]:
+    return [
         sum(map(mul, window, cos_table)) ** 2 + sum(map(mul, window, sin_table)) ** 2
         for cos_table, sin_table in _correlators()
     ]
+
+
+def _classify(window: array[int]) -> int | None:
+    powers = _powers(window)
     ranked = sorted(range(len(powers)), key=powers.__getitem__, reverse=True)
     best, second = powers[ranked[0]], powers[ranked[1]]
     if best <= 0 or best < _DOMINANCE * second:
@@ -203,19 +217,78 @@ def _classify(window: array[int]) -> int | None:
     return ranked[0]
 
 
-def _decode_at(samples: array[int], start: int) -> str | None:
-    position = start
+def _purity(window: array[int]) -> float:
+    """How much of the window's tone power is its strongest tone (1.0: one tone only)."""
+    powers = _powers(window)
+    total = sum(powers)
+    return max(powers) / total if total > 0 else 0.0
 
-    def read(count: int) -> list[int] | None:
+
+def _without_dropouts(samples: array[int], start: int, symbols: int) -> array[int]:
+    """About `symbols` symbols of samples from `start` on, with the gaps a starved audio thread
+    fills with silence cut out (the code itself is never quiet for long, `_DROPOUT_SAMPLES`)."""
+    out = array("h")
+    quiet_from: int | None = None
+    # Room for symbols looked for past the last one, and for a gap still open at the end.
+    limit = (symbols + 4) * SYMBOL_SAMPLES
+    stop = len(samples)
+    for index in range(start, stop):
+        if -_DROPOUT_LEVEL < samples[index] < _DROPOUT_LEVEL:
+            if quiet_from is None:
+                quiet_from = index
+            continue
+        if quiet_from is not None:
+            if index - quiet_from < _DROPOUT_SAMPLES:
+                out.extend(samples[quiet_from:index])
+            quiet_from = None
+        out.append(samples[index])
+        if len(out) >= limit:
+            stop = index + 1
+            break
+    if quiet_from is not None:  # the silence after the code is kept, it is not a gap
+        out.extend(samples[quiet_from:stop])
+    return out
+
+
+def _resync(samples: array[int], position: int) -> int | None:
+    """Where the symbol expected at `position` really starts, after audio was lost (earlier)
+    or put in (later): the nearby window holding the purest single tone."""
+    best: tuple[float, int | None] = (0.0, None)
+    for shift in sorted(range(-_RESYNC_RANGE, _RESYNC_RANGE + 1, _RESYNC_STEP), key=abs):
+        start = position + shift
+        if 0 <= start <= len(samples) - SYMBOL_SAMPLES:
+            purity = _purity(samples[start : start + SYMBOL_SAMPLES])
+            if purity > best[0]:
+                best = (purity, start)
+    return best[1]
+
+
+def _decode_at(samples: array[int], start: int) -> str | None:
+    # Gaps are cut out only as far as the code can reach: first its header (two markers and
+    # the length), then, once the length is known, the rest.
+    clean = _without_dropouts(samples, start, 6)
+    position = 0
+
+    def read(count: int, *, resync: bool = True) -> list[int] | None:
         nonlocal position
         out: list[int] = []
         for _ in range(count):
-            window = samples[position : position + SYMBOL_SAMPLES]
+            window = clean[position : position + SYMBOL_SAMPLES]
             if len(window) < SYMBOL_SAMPLES:
                 return None
             symbol = _classify(window)
-            if symbol is None:
+            if symbol is None and not resync:
                 return None
+            if symbol is None:
+                # Part of this window is the symbol before or after: audio was put in or
+                # lost here. Find the symbol nearby and go on from there.
+                moved = _resync(clean, position)
+                if moved is None:
+                    return None
+                position = moved
+                symbol = _classify(clean[position : position + SYMBOL_SAMPLES])
+                if symbol is None:
+                    return None
             out.append(symbol)
             position += SYMBOL_SAMPLES
         return out
@@ -228,11 +301,13 @@ def _decode_at(samples: array[int], start: int) -> str | None:
             result = (result << 4) | n
         return result
 
-    if read(2) != [_MARKER, _MARKER]:
+    # Other sounds fail here at once: no looking around before the code has begun.
+    if read(2, resync=False) != [_MARKER, _MARKER]:
         return None
     length = value(read(4))
     if length is None:
         return None
+    clean = _without_dropouts(samples, start, 6 + 2 * length + 4)
     data = bytearray()
     for _ in range(length):
         byte = value(read(2))

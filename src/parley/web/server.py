@@ -8,6 +8,9 @@ Routes, all on 127.0.0.1:
   the run's token as `Authorization: Bearer …`.
 * `GET /rpc` — a WebSocket carrying one JSON-RPC message per text frame to and from the
   app-server (`backend.Link`); needs the token as a subprotocol and the page's own Origin.
+  What goes to the page is queued as on the app-server's own transports (`QueuedSender`):
+  output audio beyond 1 MiB waiting is dropped with a `thread/realtime/error`, and a page
+  that stops reading altogether is disconnected, instead of the queue growing without bound.
 
 Access decisions are `access.AccessPolicy`'s; this module only moves bytes.
 """
@@ -24,6 +27,8 @@ from typing import Any, Final
 
 from aiohttp import WSMsgType, web
 
+from parley.rpc.outgoing import MAX_QUEUED_BYTES
+from parley.rpc.sender import QueuedSender
 from parley.rpc.ws_auth import Refusal
 from parley.web.access import RPC_PROTOCOL, AccessPolicy, new_token
 from parley.web.backend import Backend
@@ -158,24 +163,30 @@ class WebServer:
         await ws.prepare(request)
         self.stats.sockets_opened += 1
         self._sockets.add(ws)
-        outgoing: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+        async def send(data: bytes) -> None:
+            await ws.send_str(data.rstrip(b"\n").decode("utf-8", "replace"))
+
+        sender = QueuedSender(send)
         try:
-            link = await self.backend.open(outgoing.put_nowait)
+            link = await self.backend.open(sender.write)
         except Exception as exc:  # the remote app-server is down or refused us
             log.warning("cannot reach the app-server: %s", type(exc).__name__)
             await ws.close(code=1011, message=b"cannot reach the app-server")
             self._sockets.discard(ws)
             return ws
 
-        async def sender() -> None:
-            while (data := await outgoing.get()) is not None:
-                await ws.send_str(data.rstrip(b"\n").decode("utf-8", "replace"))
+        async def send_then_close() -> None:
+            await sender.run()
+            if sender.overflowed:
+                reason = f"the page stopped reading: more than {MAX_QUEUED_BYTES >> 20} MiB waiting"
+                await ws.close(code=1008, message=reason.encode())
 
         async def watch_link() -> None:
             await link.closed.wait()
             await ws.close(code=1011, message=b"the app-server closed the connection")
 
-        send_task = asyncio.create_task(sender())
+        send_task = asyncio.create_task(send_then_close())
         watch_task = asyncio.create_task(watch_link())
         try:
             async for message in ws:
@@ -188,7 +199,7 @@ class WebServer:
                     break
         finally:
             await link.close()
-            outgoing.put_nowait(None)
+            sender.close()
             watch_task.cancel()
             with contextlib.suppress(BaseException):
                 await send_task

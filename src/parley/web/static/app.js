@@ -663,14 +663,16 @@ async function startConversation() {
     if (state.transport === "webrtc") {
       params.transport = { type: "webrtc", sdp: await makeOffer() };
     }
-    // The microphone opens first so a refused permission is reported before anything starts.
-    if (state.transport === "websocket") await audio.openMic();
-    await rpc.request("thread/realtime/start", params);
     if (state.transport === "websocket") {
+      // The microphone opens, and its capture runs, before the conversation is asked for: a
+      // refused permission is reported before anything starts, and what is said while the
+      // session connects waits in `pendingAudio` instead of being lost (a microphone track
+      // that nothing reads drops its audio).
       audio.onChunk = (pcm) => sendAudio(pcm);
       audio.onLevel = (rms) => onMicLevel(rms);
       await audio.startCapture();
     }
+    await rpc.request("thread/realtime/start", params);
   } catch (error) {
     stats.realtime = "idle";
     audio.stopCapture();
