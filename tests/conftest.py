@@ -30,16 +30,19 @@ def _hermetic_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     Commands run as login shells (`bash -lc`), which load the developer's profile; a profile
     that starts tools such as pyenv makes commands slow or stuck (its lock file can be left
     behind when a timed-out command is killed). An empty HOME keeps tests hermetic and never
-    touches the developer's ~/.codex either.
+    touches the developer's ~/.codex either. Likewise an empty system config folder stands in
+    for the machine's /etc/codex (config.toml, managed_config.toml, requirements.toml).
     """
     home = tmp_path_factory.mktemp("home")
-    saved = os.environ.get("HOME")
+    saved = {name: os.environ.get(name) for name in ("HOME", "PARLEY_SYSTEM_CONFIG_DIR")}
     os.environ["HOME"] = str(home)
+    os.environ["PARLEY_SYSTEM_CONFIG_DIR"] = str(tmp_path_factory.mktemp("etc-codex"))
     yield
-    if saved is None:
-        os.environ.pop("HOME", None)
-    else:
-        os.environ["HOME"] = saved
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture

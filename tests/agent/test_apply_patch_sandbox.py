@@ -6,15 +6,20 @@ patch that needs the user's approval is refused outright.
 
 from __future__ import annotations
 
+import os
+import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from support.app_server import SpawnAppServer
 from support.mock_responses import MockResponsesServer, create_final_assistant_message_sse_response
 from support.sse import create_apply_patch_sse_response
 
 from parley.agent.approval import ApprovalPolicy
 from parley.agent.tools.apply_patch import decide_patch, writable
+from parley.agent.tools.confined_files import ConfinedFiles, _parent_fd
 from parley.tools.sandbox import SandboxMode, SandboxPolicy
 
 
@@ -38,6 +43,18 @@ async def run_patch(
 ) -> tuple[dict[str, object], str]:
     """Runs one turn that adds `target`; returns the fileChange item and the model's output."""
     patch = f"*** Begin Patch\n*** Add File: {target}\n+hello\n*** End Patch"
+    return await run_patch_text(codex_home, workspace, patch, sandbox, server, spawn)
+
+
+async def run_patch_text(
+    codex_home: Path,
+    workspace: Path,
+    patch: str,
+    sandbox: str,
+    server: MockResponsesServer,
+    spawn: SpawnAppServer,
+) -> tuple[dict[str, object], str]:
+    """Runs one turn applying `patch`; returns the fileChange item and the model's output."""
     server.push(
         create_apply_patch_sse_response(patch, "call-1"),
         create_final_assistant_message_sse_response("done"),
@@ -155,3 +172,114 @@ def test_patch_decisions_per_policy() -> None:
         ApprovalPolicy.UNTRUSTED, within_writable_roots=False, approved_for_session=True
     )
     assert not granted.ask and granted.refusal is None
+
+
+# ---- as an attacker would try it ----------------------------------------------------------
+
+
+@pytest.fixture
+def outside() -> Iterator[Path]:
+    """A folder outside every writable root (not under /tmp, which workspace-write allows),
+    holding `secret.txt`."""
+    folder = Path("/var/tmp") / f"parley-escape-{uuid.uuid4().hex}"
+    folder.mkdir()
+    (folder / "secret.txt").write_text("keep me\n")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def escape_patches(workspace: Path, outside: Path) -> dict[str, str]:
+    """Patches that each try to write outside the workspace in a different way."""
+    (workspace / "to-outside").symlink_to(outside, target_is_directory=True)
+    (workspace / "secret-link").symlink_to(outside / "secret.txt")
+    (workspace / "dangling").symlink_to(outside / "new.txt")
+    (workspace / "inside.txt").write_text("inside\n")
+    dotdot = os.path.relpath(outside, workspace)
+    return {
+        "add through a symlinked folder": "*** Add File: to-outside/pwned.txt\n+x",
+        "update through a symlinked file": "*** Update File: secret-link\n@@\n-keep me\n+owned",
+        "add through a dangling symlink": "*** Add File: dangling\n+x",
+        "add with ..": f"*** Add File: {dotdot}/pwned.txt\n+x",
+        "add with an absolute path": f"*** Add File: {outside}/pwned.txt\n+x",
+        "move out with ..": f"*** Update File: inside.txt\n*** Move to: {dotdot}/moved.txt\n"
+        "@@\n-inside\n+moved",
+        "delete through a symlinked folder": "*** Delete File: to-outside/secret.txt",
+        "add inside .git": "*** Add File: .git/hooks/post-checkout\n+x",
+    }
+
+
+@pytest.mark.parametrize("sandbox", ["read-only", "workspace-write"])
+async def test_no_patch_escapes_the_writable_roots(
+    sandbox: str,
+    outside: Path,
+    tmp_path: Path,
+    responses_server: MockResponsesServer,
+    spawn_app_server: SpawnAppServer,
+) -> None:
+    """Symlinks (to a folder, a file, a missing file), `..`, absolute paths, a move out and a
+    `.git` write: every one is refused, nothing outside changes, the workspace file stays."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    patches = escape_patches(workspace, outside)
+    write_config(tmp_path / "home", responses_server.uri, sandbox)
+    app = await spawn_app_server(codex_home=tmp_path / "home")
+    await app.initialize()
+    thread = await app.start_thread({"cwd": str(workspace)})
+    for number, (attempt, body) in enumerate(patches.items()):
+        call_id = f"call-{number}"
+        responses_server.push(
+            create_apply_patch_sse_response(f"*** Begin Patch\n{body}\n*** End Patch", call_id),
+            create_final_assistant_message_sse_response("done"),
+        )
+        await app.request(
+            "turn/start",
+            {
+                "threadId": thread["id"],
+                "input": [{"type": "text", "text": attempt, "text_elements": []}],
+            },
+        )
+        completed = await app.read_notification("turn/completed")
+        assert completed["turn"]["status"] == "completed", attempt
+        follow_up = responses_server.responses_requests()[-1]
+        output = next(
+            i["output"] for i in follow_up["input"] if i.get("call_id") == call_id and "output" in i
+        )
+        items = [
+            m["params"]["item"]
+            for m in app.received_messages()
+            if m.get("method") == "item/completed"
+            and m["params"]["item"].get("id") == call_id
+            and m["params"]["item"]["type"] == "fileChange"
+        ]
+        assert [item["status"] for item in items] == ["declined"], (attempt, items, output)
+        assert "refused" in output, (attempt, output)
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]  # noqa: ASYNC240
+    assert (outside / "secret.txt").read_text() == "keep me\n"
+    assert (workspace / "inside.txt").read_text() == "inside\n"
+    assert not (workspace / ".git").exists()
+
+
+def test_a_symlink_swapped_in_after_the_check_fails_the_write(tmp_path: Path) -> None:
+    """The write walks the folders without following symlinks: a folder replaced by a link
+    between the check and the write makes the write fail instead of leaving the root."""
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    root.mkdir()
+    elsewhere.mkdir()
+    files = ConfinedFiles((root,), frozenset({".git"}))
+    files.write_text(root / "sub" / "a.txt", "ok")
+    assert (root / "sub" / "a.txt").read_text() == "ok"
+    # What the check saw (`root/sub` a folder) is gone by the time of the write.
+    (root / "sub" / "a.txt").unlink()
+    (root / "sub").rmdir()
+    (root / "sub").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(OSError), _parent_fd(root, ("sub",), create=True):
+        pass
+    with pytest.raises(OSError):
+        files.write_text(root / "sub" / "b.txt", "no")  # resolves outside now: refused too
+    with pytest.raises(OSError):
+        files.write_text(root / ".git" / "config", "no")
+    files.unlink(root / "sub")  # removing the link itself is fine: it is in the root
+    assert list(elsewhere.iterdir()) == []
+    assert not (root / "sub").exists()

@@ -59,3 +59,38 @@ async def test_process_keeps_running_takes_input_and_is_cleaned(
     assert completed["processId"] == "1000"
     assert completed["status"] == "failed"  # killed
     assert "hello" in completed["aggregatedOutput"]
+
+
+async def test_tty_runs_under_a_pseudo_terminal_and_output_is_capped(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """`tty: true` gives the process a terminal (input echoed back, `test -t` true), without it
+    there is none; `max_output_tokens` caps what the model gets (about 4 bytes a token)."""
+    probe = "if test -t 0 && test -t 1; then echo on-a-tty; else echo no-tty; fi"
+    responses_server.push(
+        call("t1", "exec_command", {"cmd": probe, "tty": True, "yield_time_ms": 5000}),
+        call("t2", "exec_command", {"cmd": probe, "yield_time_ms": 5000}),
+        call("t3", "exec_command", {"cmd": "head -n 1", "tty": True, "yield_time_ms": 250}),
+        call("t4", "write_stdin", {"session_id": 1002, "chars": "typed\n", "yield_time_ms": 5000}),
+        call(
+            "t5",
+            "exec_command",
+            {"cmd": "printf 'x%.0s' $(seq 1 2000)", "max_output_tokens": 25},
+        ),
+        create_final_assistant_message_sse_response("done"),
+    )
+    create_config_toml(codex_home, responses_server.uri, "never", {"unified_exec": True})
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread({})
+    await start_turn(mcp, thread["id"], "probe the terminal")
+    await mcp.read_notification("turn/completed")
+    bodies = responses_server.responses_requests()
+    assert "on-a-tty" in output_of(bodies[1], "t1")
+    assert "no-tty" in output_of(bodies[2], "t2")
+    # A terminal echoes what is typed, and `head` reads the line and exits.
+    answer = output_of(bodies[4], "t4")
+    assert answer.count("typed") == 2, answer
+    assert "Process exited with code 0" in answer
+    capped = output_of(bodies[5], "t5").split("Output:\n", 1)[1]
+    assert 0 < capped.count("x") <= 100, capped

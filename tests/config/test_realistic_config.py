@@ -2,8 +2,8 @@
 
 Parley starts on a config with a profile, a custom provider (query params, static and
 environment headers, its own API key variable), reasoning/verbosity/service tier, extra writable
-roots, a shell environment policy, a notify program and an MCP server, and runs one turn against
-a local mock Responses server that records what it receives.
+roots, a shell environment policy, a notify program, developer instructions and an MCP server,
+and runs one turn against a local mock Responses server that records what it receives.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ sandbox_mode = "read-only"
 model_reasoning_effort = "low"
 notify = [{notify}]
 hide_agent_reasoning = true
+developer_instructions = "Keep answers short."
 
 [profiles.work]
 model = "gpt-5.4"
@@ -128,6 +129,8 @@ async def test_a_realistic_user_config_reaches_the_wire(spawn_app_server, codex_
         assert sent["include"] == ["reasoning.encrypted_content"]
         assert sent["text"] == {"verbosity": "medium"}
         assert sent["service_tier"] == "flex"
+        developer = [i for i in sent["input"] if i.get("role") == "developer"]
+        assert "Keep answers short." in [part["text"] for part in developer[0]["content"]]
         assert usage["params"]["tokenUsage"]["modelContextWindow"] == 272_000 * 95 // 100
 
         payload = json.loads(await wait_for_file(notify_file))

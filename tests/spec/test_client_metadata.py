@@ -1,8 +1,7 @@
 """pytest twins of upstream `app-server/tests/suite/v2/client_metadata.rs`.
 
-Out of scope: `turn_start_forwards_client_metadata_to_responses_websocket_request_body_v2` needs
-the Responses API over WebSocket (`supports_websockets = true`, `response.create` frames with a
-warm-up request); Parley talks to the Responses API over HTTP only.
+Every test of the file runs here: the WebSocket one against the mock Responses WebSocket server
+of `tests/support/mock_realtime.py` (upstream's `start_websocket_server`, which serves both).
 
 Upstream delays the first answer by two seconds so the steer lands while it is pending; here the
 mock server holds that answer until the steer was acknowledged (a gate), which is the same
@@ -15,6 +14,7 @@ import asyncio
 import json
 from pathlib import Path
 
+from support.mock_realtime import start_websocket_server
 from support.mock_responses import MockResponsesServer
 from support.sse import ev_assistant_message, ev_completed, ev_response_created, sse
 
@@ -144,3 +144,59 @@ async def test_turn_steer_updates_client_metadata_on_follow_up_responses_request
         assert second_metadata["fiber_run_id"] == "fiber-steer-456"
         assert second_metadata["origin"] == "gaas"
         assert second_metadata["turn_id"] == turn_id
+
+
+async def test_turn_start_forwards_client_metadata_to_responses_websocket_request_body_v2(
+    spawn_app_server, codex_home
+) -> None:
+    """Over the Responses WebSocket the metadata travels in the request frame's client_metadata,
+    after a warm-up frame that generates nothing and that the request builds on."""
+    websocket_server = await start_websocket_server(
+        [
+            [
+                [ev_response_created("warm-1"), ev_completed("warm-1")],
+                [
+                    ev_response_created("resp-1"),
+                    ev_assistant_message("msg-1", "Done"),
+                    ev_completed("resp-1"),
+                ],
+            ]
+        ]
+    )
+    try:
+        create_config_toml(
+            codex_home,
+            websocket_server.uri.replace("ws://", "http://", 1),
+            supports_websockets=True,
+        )
+        mcp = await spawn_app_server()
+        await mcp.initialize()
+        thread = await mcp.start_thread({})
+
+        client_metadata = {"fiber_run_id": "fiber-start-123", "origin": "gaas"}
+        result = await mcp.request(
+            "turn/start",
+            {
+                "threadId": thread["id"],
+                "input": [{"type": "text", "text": "Hello", "text_elements": []}],
+                "responsesapiClientMetadata": client_metadata,
+            },
+        )
+        turn = result["turn"]
+        await mcp.read_stream_until_notification_message("turn/completed")
+
+        warmup = (await websocket_server.wait_for_request(0, 0)).body_json()
+        request = (await websocket_server.wait_for_request(0, 1)).body_json()
+
+        assert warmup["type"] == "response.create"
+        assert warmup["generate"] is False
+        assert request["type"] == "response.create"
+        assert request["previous_response_id"] == "warm-1"
+
+        metadata = parse_json_header(request["client_metadata"].get("x-codex-turn-metadata"))
+        assert metadata["fiber_run_id"] == "fiber-start-123"
+        assert metadata["origin"] == "gaas"
+        assert metadata["turn_id"] == turn["id"]
+        assert "session_id" in metadata
+    finally:
+        await websocket_server.shutdown()

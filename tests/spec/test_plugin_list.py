@@ -4,10 +4,11 @@ Each test lays out local marketplaces (`.agents/plugins/marketplace.json`), plug
 the installed-plugin cache in temporary directories exactly as the Rust test does, starts the
 real `parley app-server` subprocess and sends the same `plugin/list` request.
 
-Out of scope (they need ChatGPT sign-in or the remote plugin service):
-* `plugin_list_force_remote_sync_reconciles_curated_plugin_state` — ChatGPT auth and the remote
-  plugin list.
-* `app_server_startup_remote_plugin_sync_runs_once` — ChatGPT auth and the remote plugin list.
+Out of scope — Parley reads a ChatGPT sign-in but has no client for the remote plugin service
+(both tests check how Parley syncs the curated marketplace with the remote plugin list served
+by a local mock):
+* `plugin_list_force_remote_sync_reconciles_curated_plugin_state`
+* `app_server_startup_remote_plugin_sync_runs_once`
 
 The featured-plugins twins serve upstream's wiremock answer from a local Starlette app that counts
 requests (`FeaturedEndpoint`), standing in for the ChatGPT backend.

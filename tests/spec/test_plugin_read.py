@@ -3,16 +3,20 @@
 Each test lays out a local marketplace and plugin folder as the Rust test does and sends the same
 `plugin/read` request to the real `parley app-server` subprocess.
 
-Out of scope: `plugin_read_returns_app_needs_auth` — it needs ChatGPT sign-in and the apps
-directory service to learn which apps the account can already use.
+`plugin_read_returns_app_needs_auth` signs in with ChatGPT (`auth.json`) and serves the apps
+backend on a local port (`support.apps_backend`: the connector directory and the `codex_apps`
+MCP server), as the Rust test does. Nothing is out of scope.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from support.app_server import AppServerProcess
+from support.apps_backend import AppsBackend, app_info, connector_tool, write_chatgpt_auth
+from support.mcp_servers import serve_asgi
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -178,6 +182,78 @@ enabled = true
     assert plugin["apps"][0]["installUrl"] == "https://chatgpt.com/apps/gmail/gmail"
     assert plugin["apps"][0]["needsAuth"] is True
     assert plugin["mcpServers"] == ["demo"]
+
+
+def write_connectors_config(codex_home: Path, base_url: str) -> None:
+    (codex_home / "config.toml").write_text(
+        f"""
+chatgpt_base_url = "{base_url}"
+mcp_oauth_credentials_store = "file"
+
+[features]
+plugins = true
+connectors = true
+"""
+    )
+
+
+def write_plugin_marketplace(
+    repo_root: Path, marketplace_name: str, plugin_name: str, source_path: str
+) -> None:
+    (repo_root / ".git").mkdir(parents=True, exist_ok=True)
+    (repo_root / ".agents/plugins").mkdir(parents=True, exist_ok=True)
+    (repo_root / ".agents/plugins/marketplace.json").write_text(
+        f"""{{
+  "name": "{marketplace_name}",
+  "plugins": [
+    {{
+      "name": "{plugin_name}",
+      "source": {{
+        "source": "local",
+        "path": "{source_path}"
+      }}
+    }}
+  ]
+}}"""
+    )
+
+
+def write_plugin_source(repo_root: Path, plugin_name: str, app_ids: list[str]) -> None:
+    plugin_root = repo_root / plugin_name
+    (plugin_root / ".codex-plugin").mkdir(parents=True)
+    (plugin_root / ".codex-plugin/plugin.json").write_text(f'{{"name":"{plugin_name}"}}')
+    apps = {app_id: {"id": app_id} for app_id in app_ids}
+    (plugin_root / ".app.json").write_text(json.dumps({"apps": apps}, indent=2))
+
+
+async def test_plugin_read_returns_app_needs_auth(tmp_path: Path) -> None:
+    """For a ChatGPT sign-in each of the plugin's apps says whether the account still has to
+    connect it: the one the `codex_apps` tools name is connected, the other needs sign-in."""
+    connectors = [
+        app_info(
+            "alpha",
+            "Alpha",
+            description="Alpha connector",
+            logoUrl="https://example.com/alpha.png",
+            distributionChannel="featured",
+        ),
+        app_info("beta", "Beta", description="Beta connector"),
+    ]
+    backend = AppsBackend(connectors, [connector_tool("beta", "Beta App")])
+    codex_home, repo_root = temp_dir(tmp_path, "home"), temp_dir(tmp_path, "repo")
+    async with serve_asgi(backend.app()) as server_url:
+        write_connectors_config(codex_home, server_url)
+        write_chatgpt_auth(codex_home, "chatgpt-token")
+        write_plugin_marketplace(repo_root, "debug", "sample-plugin", "./sample-plugin")
+        write_plugin_source(repo_root, "sample-plugin", ["alpha", "beta"])
+        marketplace_path = repo_root / ".agents/plugins/marketplace.json"
+
+        response = await plugin_read(codex_home, marketplace_path, "sample-plugin")
+
+    assert [(app["id"], app["needsAuth"]) for app in response["plugin"]["apps"]] == [
+        ("alpha", True),
+        ("beta", False),
+    ]
 
 
 async def test_plugin_read_accepts_legacy_string_default_prompt(tmp_path: Path) -> None:

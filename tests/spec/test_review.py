@@ -1,9 +1,7 @@
-"""pytest twins of upstream `app-server/tests/suite/v2/review.rs` (5 of its 6 tests).
+"""pytest twins of upstream `app-server/tests/suite/v2/review.rs` (all 6 of its tests).
 
-Out of scope: `review_start_exec_approval_item_id_matches_command_execution_item` is
-`#[ignore]`d upstream (flaky), and its script cannot ask for approval in Parley: under
-`untrusted`, `git rev-parse HEAD` is a known read-only command and runs without asking. (The
-approval request's item id equals the command item's id in every approval twin of turn_start.)
+`review_start_exec_approval_item_id_matches_command_execution_item` is `#[ignore]`d upstream as
+flaky; its twin runs here (nothing in it depends on timing).
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ import orjson
 from support.agent_steps import create_config_toml, start_turn
 from support.app_server import AppServerProcess, SpawnAppServer
 from support.mock_responses import MockResponsesServer, create_final_assistant_message_sse_response
+from support.sse import create_shell_command_sse_response
 
 INVALID_REQUEST_ERROR_CODE = -32600
 REPEATS = 8  # upstream's mock answers every request with the same message
@@ -100,6 +99,42 @@ async def test_review_start_runs_review_turn_and_emits_code_review_item(
     assert exited["id"] == turn_id
     assert "Prefer Stylize helpers" in exited["review"]
     assert "/tmp/file.rs:10-20" in exited["review"]
+
+
+async def test_review_start_exec_approval_item_id_matches_command_execution_item(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """A command the reviewer wants to run asks for approval under the id of its command item."""
+    responses_server.push(
+        create_shell_command_sse_response(
+            ["git", "rev-parse", "HEAD"], None, 5000, "review-call-1"
+        ),
+        create_final_assistant_message_sse_response("done"),
+    )
+    mcp, thread_id = await setup(codex_home, responses_server, spawn_app_server, "untrusted")
+    result = await mcp.request(
+        "review/start",
+        {
+            "threadId": thread_id,
+            "delivery": "inline",
+            "target": {
+                "type": "commit",
+                "sha": "1234567deadbeef",
+                "title": "Check review approvals",
+            },
+        },
+    )
+    turn_id = result["turn"]["id"]
+    request = await mcp.read_stream_until_request_message()
+    assert request["method"] == "item/commandExecution/requestApproval"
+    params = request["params"]
+    assert params["itemId"] == "review-call-1"
+    assert params["turnId"] == turn_id
+    command_item = await wait_for_item_type(mcp, "item/started", "commandExecution")
+    assert command_item is not None, "did not observe command execution item"
+    assert command_item["id"] == params["itemId"]
+    await mcp.send_response(request["id"], {"decision": "approved"})
+    await mcp.read_notification("turn/completed")
 
 
 async def test_review_start_rejects_empty_base_branch(

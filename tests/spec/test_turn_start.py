@@ -5,19 +5,16 @@ real `parley app-server` subprocess (`support.app_server`) against the mock Resp
 (`support.mock_responses`). Where upstream asserts Codex's own prompt text (personality and
 collaboration-mode instructions), the twin asserts the same behaviour with Parley's own words.
 
-Out of scope here (no twin):
-* `turn_start_emits_spawn_agent_item_with_model_metadata_v2` and
-  `turn_start_emits_spawn_agent_item_with_effective_role_model_metadata_v2`: multi-agent
-  (`spawn_agent` collaboration tools) is not part of Parley.
-* `turn_start_uses_migrated_pragmatic_personality_without_override_v2`: depends on Codex's
-  personality migration of an existing `~/.codex` (a marker file and Codex's own template text).
+Every test of the upstream file has a twin here.
 """
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
+import orjson
 from support.agent_steps import (
     assistant_turn,
     create_config_toml,
@@ -28,13 +25,25 @@ from support.agent_steps import (
 )
 from support.app_server import SpawnAppServer
 from support.mock_responses import MockResponsesServer, create_final_assistant_message_sse_response
+from support.rollout import create_fake_rollout
 from support.sse import (
     create_apply_patch_sse_response,
     create_exec_command_sse_response,
     create_shell_command_sse_response,
+    ev_assistant_message,
+    ev_completed,
+    ev_function_call,
+    ev_response_created,
+    sse,
 )
 
-from parley.agent.turn_options import CollaborationMode, mode_instructions, personality_instructions
+from parley.agent.turn_options import (
+    CollaborationMode,
+    mode_instructions,
+    personality_base_section,
+    personality_instructions,
+)
+from parley.config.personality_migration import MARKER_FILENAME as PERSONALITY_MIGRATION_FILENAME
 from parley.tools.shell import display_command, shell_argv, user_shell
 
 Json = Any
@@ -367,6 +376,36 @@ async def test_turn_start_change_personality_mid_thread_v2(
     assert all("<personality_spec>" not in text for text in first), first
     second = message_input_texts(requests[1], "developer")
     assert any("<personality_spec>" in text for text in second), second
+
+
+async def test_turn_start_uses_migrated_pragmatic_personality_without_override_v2(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """Someone with recorded sessions and no personality is migrated to `pragmatic` at start
+    (config written, marker left), and a new thread's base instructions carry it."""
+    responses_server.push(assistant_turn("resp-1", "msg-1", "Done"))
+    create_config_toml(codex_home, responses_server.uri, "never", {"personality": True})
+    create_fake_rollout(
+        codex_home,
+        "2025-01-01T00-00-00",
+        "2025-01-01T00:00:00Z",
+        "history user message",
+        "mock_provider",
+    )
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    persisted = tomllib.loads((codex_home / "config.toml").read_text())
+    assert persisted.get("personality") == "pragmatic"
+    assert (codex_home / PERSONALITY_MIGRATION_FILENAME).exists(), (
+        "expected personality migration marker to be written on startup"
+    )
+    thread = await mcp.start_thread({"model": "gpt-5.2-codex"})
+    await start_turn(mcp, thread["id"], "Hello", personality=None)
+    await mcp.read_notification("turn/completed")
+    (request,) = responses_server.responses_requests()
+    # Parley's own pragmatic text, in the model instructions (not a personality update).
+    assert personality_base_section("pragmatic") in request["instructions"], request
+    assert personality_base_section("pragmatic") != personality_base_section("friendly")
 
 
 # ---- basics -----------------------------------------------------------------------------
@@ -729,3 +768,162 @@ async def test_turn_start_with_elevated_override_does_not_persist_project_trust(
     config_toml = (codex_home / "config.toml").read_text()
     assert 'trust_level = "trusted"' not in config_toml
     assert str(workspace) not in config_toml
+
+
+# ---- multi-agent: spawn_agent -----------------------------------------------------------------
+
+CHILD_PROMPT = "child: do work"
+PARENT_PROMPT = "spawn a child and continue"
+SPAWN_CALL_ID = "spawn-call-1"
+REQUESTED_MODEL = "gpt-5.1"
+REQUESTED_REASONING_EFFORT = "low"
+
+
+def body_contains(request: Any, text: str) -> bool:
+    return text in request.body_text()
+
+
+def mount_spawn_conversation(server: MockResponsesServer, spawn_args: Json) -> None:
+    """Parent asks for a sub-agent, the child answers, the parent finishes (any order)."""
+    server.mount_once_matching(
+        lambda req: body_contains(req, PARENT_PROMPT),
+        sse(
+            [
+                ev_response_created("resp-turn1-1"),
+                ev_function_call(SPAWN_CALL_ID, "spawn_agent", orjson.dumps(spawn_args).decode()),
+                ev_completed("resp-turn1-1"),
+            ]
+        ),
+    )
+    server.mount_once_matching(
+        lambda req: body_contains(req, CHILD_PROMPT) and not body_contains(req, SPAWN_CALL_ID),
+        sse(
+            [
+                ev_response_created("resp-child-1"),
+                ev_assistant_message("msg-child-1", "child done"),
+                ev_completed("resp-child-1"),
+            ]
+        ),
+    )
+    server.mount_once_matching(
+        lambda req: body_contains(req, SPAWN_CALL_ID),
+        sse(
+            [
+                ev_response_created("resp-turn1-2"),
+                ev_assistant_message("msg-turn1-2", "parent done"),
+                ev_completed("resp-turn1-2"),
+            ]
+        ),
+    )
+
+
+async def spawn_item_of(mcp: Any, method: str) -> Json:
+    while True:
+        item = (await mcp.read_notification(method))["item"]
+        if item["type"] == "collabAgentToolCall" and item["id"] == SPAWN_CALL_ID:
+            return item
+
+
+async def parent_turn_completed(mcp: Any, thread_id: str, turn_id: str) -> Json:
+    while True:
+        completed = await mcp.read_notification("turn/completed")
+        if completed["threadId"] == thread_id and completed["turn"]["id"] == turn_id:
+            return completed
+
+
+def check_spawn_completed(item: Json, thread_id: str, model: str, effort: str) -> None:
+    receivers = item["receiverThreadIds"]
+    assert receivers, "spawn completion should include child thread id"
+    receiver = receivers[0]
+    assert item["id"] == SPAWN_CALL_ID
+    assert item["tool"] == "spawnAgent"
+    assert item["status"] == "completed"
+    assert item["senderThreadId"] == thread_id
+    assert receivers == [receiver]
+    assert item["prompt"] == CHILD_PROMPT
+    assert item["model"] == model
+    assert item["reasoningEffort"] == effort
+    state = item["agentsStates"].get(receiver)
+    assert state is not None, "spawn completion should include child agent state"
+    assert state["status"] in ("pendingInit", "running"), (
+        f"child agent should still be initializing or already running, got {state['status']}"
+    )
+    assert state.get("message") is None
+
+
+async def test_turn_start_emits_spawn_agent_item_with_model_metadata_v2(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """spawn_agent is shown as a collabAgentToolCall carrying the requested model and effort,
+    completed with the child thread and its (starting) state; the parent turn then completes."""
+    mount_spawn_conversation(
+        responses_server,
+        {
+            "message": CHILD_PROMPT,
+            "model": REQUESTED_MODEL,
+            "reasoning_effort": REQUESTED_REASONING_EFFORT,
+        },
+    )
+    create_config_toml(codex_home, responses_server.uri, "never", {"multi_agent": True})
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "gpt-5.2-codex"})
+    turn = await start_turn(mcp, thread["id"], PARENT_PROMPT)
+
+    started = await spawn_item_of(mcp, "item/started")
+    assert started == {
+        "type": "collabAgentToolCall",
+        "id": SPAWN_CALL_ID,
+        "tool": "spawnAgent",
+        "status": "inProgress",
+        "senderThreadId": thread["id"],
+        "receiverThreadIds": [],
+        "prompt": CHILD_PROMPT,
+        "model": REQUESTED_MODEL,
+        "reasoningEffort": REQUESTED_REASONING_EFFORT,
+        "agentsStates": {},
+    }
+    completed = await spawn_item_of(mcp, "item/completed")
+    check_spawn_completed(completed, thread["id"], REQUESTED_MODEL, REQUESTED_REASONING_EFFORT)
+    finished = await parent_turn_completed(mcp, thread["id"], turn["id"])
+    assert finished["threadId"] == thread["id"]
+    assert finished["turn"]["id"] == turn["id"]
+
+
+async def test_turn_start_emits_spawn_agent_item_with_effective_role_model_metadata_v2(
+    codex_home: Path, responses_server: MockResponsesServer, spawn_app_server: SpawnAppServer
+) -> None:
+    """A role whose config file sets model and effort wins over what the call asked for."""
+    role_model, role_effort = "gpt-5.1-codex-max", "high"
+    mount_spawn_conversation(
+        responses_server,
+        {
+            "message": CHILD_PROMPT,
+            "agent_type": "custom",
+            "model": REQUESTED_MODEL,
+            "reasoning_effort": REQUESTED_REASONING_EFFORT,
+        },
+    )
+    create_config_toml(codex_home, responses_server.uri, "never", {"multi_agent": True})
+    (codex_home / "custom-role.toml").write_text(
+        f'model = "{role_model}"\nmodel_reasoning_effort = "{role_effort}"\n'
+    )
+    config_path = codex_home / "config.toml"
+    base_config = config_path.read_text()
+    config_path.write_text(
+        f"""{base_config}
+
+[agents.custom]
+description = "Custom role"
+config_file = "./custom-role.toml"
+"""
+    )
+    mcp = await spawn_app_server()
+    await mcp.initialize()
+    thread = await mcp.start_thread({"model": "gpt-5.2-codex"})
+    turn = await start_turn(mcp, thread["id"], PARENT_PROMPT)
+
+    completed = await spawn_item_of(mcp, "item/completed")
+    check_spawn_completed(completed, thread["id"], role_model, role_effort)
+    finished = await parent_turn_completed(mcp, thread["id"], turn["id"])
+    assert finished["threadId"] == thread["id"]

@@ -6,4 +6,11 @@ All four (`turn_start_shell_zsh_fork_executes_command_v2`, `…_exec_approval_de
 test artifact) whose exec hook reports every subcommand back to the server for approval. Debian's
 zsh has no such hook and Parley has no zsh-fork mode, so there is nothing equivalent to run
 here; upstream itself skips these tests when that zsh is unavailable.
+
+Checked again for the first three (which do not test `EXEC_WRAPPER` interception themselves):
+their `find_test_zsh_path` accepts only the DotSlash-fetched Codex build of zsh (a network fetch
+of a Codex release artifact) and skips otherwise, and what they assert (the command item's
+command starting with that zsh's path, its approval flow) is the zsh-fork launch path itself.
+A twin run with a stock zsh would test a Parley feature upstream does not have, not the
+reference's behaviour; this machine has no zsh installed either.
 """

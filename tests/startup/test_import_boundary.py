@@ -1,7 +1,10 @@
 """Answering `initialize` imports neither the agent, realtime, MCP, HTTP nor WebSocket stacks.
 
 Clients spawn an app-server per session and wait for the `initialize` reply; everything not
-needed for it is imported later (in the background, after the reply). This guards that lazy
+needed for it is imported later (in the background, after the reply has been handed to the
+transport: the follow-ups of `initialize`, such as the sandbox probe behind the start-up
+warnings and the preload, must not hold the reply back either). Nor is pydantic: a well-formed
+handshake is read without it. This guards that lazy
 boundary so it cannot silently erode: a module-level import added in the wrong place fails here.
 """
 
@@ -18,19 +21,25 @@ PROBE = r"""
 import asyncio, json, sys
 import parley.cli.main
 from parley.cli.app_server import build_server
+from parley.rpc.sender import QueuedSender
 
 snapshot = []
 
-def write(line):
+async def send(line):
+    # Where stdio hands the line to the pipe: the client has its reply from here on.
     if b'"id":1' in line.replace(b" ", b"") and not snapshot:
         snapshot.append(sorted(sys.modules))
 
 async def main():
     server = build_server({"config": [], "enable": [], "disable": []})
-    session = server.connect(write)
+    sender = QueuedSender(send)
+    writer = asyncio.create_task(sender.run())
+    session = server.connect(sender.write)
     line = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
                        "params": {"clientInfo": {"name": "probe", "version": "1"}}})
     await session.receive_line(line.encode())
+    sender.close()
+    await writer
 
 asyncio.run(main())
 print(json.dumps(snapshot[0]))
@@ -44,6 +53,10 @@ FORBIDDEN_PREFIXES = (
     "parley.tools",
     "parley.server.handlers",
     "parley.protocol.models",
+    "parley.protocol.handshake_models",
+    "parley.plugins",
+    "pydantic",
+    "pydantic_core",
     "httpx",
     "httpcore",
     "websockets",
@@ -54,8 +67,8 @@ FORBIDDEN_PREFIXES = (
 
 
 def test_initialize_is_answered_before_the_heavy_stacks_are_imported(tmp_path: Path) -> None:
-    """The modules loaded when the `initialize` reply is written include none of the agent,
-    realtime, MCP, thread, sandbox, handler, generated-model, HTTP or WebSocket modules."""
+    """The modules loaded when the `initialize` reply is sent include none of the agent,
+    realtime, MCP, thread, sandbox, handler, plugin, pydantic, HTTP or WebSocket modules."""
     env = {"CODEX_HOME": str(tmp_path), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
     if "PYTHONPATH" in os.environ:  # a checkout run without installing it
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]

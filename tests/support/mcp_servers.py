@@ -11,7 +11,7 @@ Two ways to run them:
   the `[mcp_servers.<name>]` table that runs this file with `python mcp_servers.py KIND`. Kinds:
   `echo` (tools `echo` (read-only) and `add`), `crash` (`crash` exits the process),
   `hang` (`hang` never answers), `slow-start` (never finishes starting), `elicit` (`confirm`
-  asks the client a question).
+  asks the client a question), `wait` (`wait` answers once the file at `path` exists).
 """
 
 from __future__ import annotations
@@ -210,6 +210,15 @@ def _stdio_server(kind: str) -> FastMCP:
 
     elif kind == "elicit":
         _add_confirm_tool(server, "confirm")
+    elif kind == "wait":
+
+        @server.tool(description="Answer once the file exists.", annotations=READ_ONLY)
+        async def wait(path: str) -> str:
+            # The file comes from the test process: polling is the only signal there is.
+            while not os.path.exists(path):  # noqa: ASYNC110, ASYNC240
+                await asyncio.sleep(0.02)
+            return "the file is there"
+
     return server
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,6 +88,8 @@ class WebSocketRequest:
 
     text: str
     body: Any
+    # `time.perf_counter()` when the frame was recorded (for benchmarks).
+    received_at: float = field(default_factory=time.perf_counter, compare=False, repr=False)
 
     def body_json(self) -> Any:
         """The frame's JSON value (a copy, so callers may mutate it)."""
@@ -255,6 +258,8 @@ class WebSocketTestServer:
         self._connections: list[list[WebSocketRequest]] = []
         self._handshakes: list[WebSocketHandshake] = []
         self._ignored: list[tuple[int, str | bytes]] = []
+        # Per connection, `time.perf_counter()` after each scripted batch was sent (benchmarks).
+        self._batch_sent_at: list[list[float]] = []
         self._updated = asyncio.Event()
         self._server: asyncio.Server | None = None
         self._peers: set[_Peer] = set()
@@ -321,6 +326,12 @@ class WebSocketTestServer:
         """The only handshake; fails unless there was exactly one."""
         assert len(self._handshakes) == 1, f"expected 1 handshake, got {len(self._handshakes)}"
         return self._handshakes[0]
+
+    def batch_sent_times(self, connection_index: int = 0) -> list[float]:
+        """`time.perf_counter()` after each scripted batch of that connection went out."""
+        if connection_index < len(self._batch_sent_at):
+            return list(self._batch_sent_at[connection_index])
+        return []
 
     def ignored_messages(self) -> list[tuple[int, str | bytes]]:
         """(connection index, message) for client data frames that were not JSON."""
@@ -427,6 +438,7 @@ class WebSocketTestServer:
                 text = event if isinstance(event, str) else orjson.dumps(event).decode()
                 if not await peer.send_text(text):
                     break
+            self._batch_sent_at[index].append(time.perf_counter())
         if config.close_after_requests:
             await peer.close()
             return
@@ -448,6 +460,7 @@ class WebSocketTestServer:
                 )
             )
             self._connections.append([])
+            self._batch_sent_at.append([])
             self._notify()
 
         return await peer.answer_handshake(request, config.response_headers, record_handshake)

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -138,6 +139,10 @@ class RecordedRequest:
     finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     # True if the client closed the connection before the answer was complete.
     client_disconnected: bool = False
+    # `time.perf_counter()` when the request (body included) had arrived, and when the answer
+    # was done (for a streamed answer: after its last byte was written); for benchmarks.
+    received_at: float = field(default_factory=time.perf_counter, repr=False)
+    answered_at: float | None = field(default=None, repr=False)
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (case-insensitive), or None."""
@@ -180,6 +185,7 @@ class MockResponsesServer:
         self._requests: list[RecordedRequest] = []
         self._responses_served = 0
         self._calls_mount: _CallsMount | None = None
+        self._matching: list[tuple[Callable[[RecordedRequest], bool], ScriptedResponse]] = []
         self._call_requests: list[RecordedRequest] = []
         self._runner: web.AppRunner | None = None
         self._closing = asyncio.Event()
@@ -230,6 +236,15 @@ class MockResponsesServer:
             self._script.append(
                 body if isinstance(body, ScriptedResponse) else ScriptedResponse(body)
             )
+
+    def mount_once_matching(
+        self, matches: Callable[[RecordedRequest], bool], body: str | ScriptedResponse
+    ) -> None:
+        """Answer the first `/responses` request `matches` accepts with `body`, once (upstream's
+        `mount_sse_once_match`). Matching mounts are tried in the order mounted, before the
+        in-order script; for requests that may arrive in any order (e.g. two threads)."""
+        scripted = body if isinstance(body, ScriptedResponse) else ScriptedResponse(body)
+        self._matching.append((matches, scripted))
 
     def mount_realtime_calls(
         self,
@@ -315,22 +330,29 @@ class MockResponsesServer:
                 text=f"mock responses server: nothing mounted for {request.method} {request.path}",
             )
         finally:
+            record.answered_at = time.perf_counter()
             record.finished.set()
 
     async def _answer_responses(
         self, request: web.Request, record: RecordedRequest
     ) -> web.StreamResponse:
-        index = self._responses_served
-        self._responses_served += 1
-        if index == 0 and self._gate is not None:
-            await self._wait_or_closing(self._gate)
-        if index >= len(self._script):
-            return web.Response(
-                status=500,
-                text=f"mock responses server: no scripted response for /responses request "
-                f"#{index + 1} (the script has {len(self._script)})",
-            )
-        scripted = self._script[index]
+        matched = next(
+            (i for i, (matches, _) in enumerate(self._matching) if matches(record)), None
+        )
+        if matched is not None:
+            scripted = self._matching.pop(matched)[1]
+        else:
+            index = self._responses_served
+            self._responses_served += 1
+            if index == 0 and self._gate is not None:
+                await self._wait_or_closing(self._gate)
+            if index >= len(self._script):
+                return web.Response(
+                    status=500,
+                    text=f"mock responses server: no scripted response for /responses request "
+                    f"#{index + 1} (the script has {len(self._script)})",
+                )
+            scripted = self._script[index]
         if scripted.gate is not None:
             await self._wait_or_closing(scripted.gate)
         headers: CIMultiDict[str] = CIMultiDict({"content-type": scripted.content_type})

@@ -33,7 +33,8 @@ async def test_a_codex_cli_thread_lists_reads_and_resumes_with_its_whole_history
     spawn_app_server: SpawnAppServer, codex_home: Path
 ) -> None:
     """The CLI's thread is listed (any provider), read with its turns, resumed with its model
-    and settings, and the next request replays every recorded item before the new message."""
+    (its approval policy and sandbox come from the configuration, as in the reference), and the
+    next request replays every recorded item before the new message."""
     path = _seed(codex_home)
     async with MockResponsesServer([create_final_assistant_message_sse_response("Fixed.")]) as api:
         create_config_toml(codex_home, api.uri)
@@ -47,8 +48,8 @@ async def test_a_codex_cli_thread_lists_reads_and_resumes_with_its_whole_history
 
         resumed = await mcp.request("thread/resume", {"threadId": CLI_ID})
         assert resumed["model"] == "gpt-5.1-codex"
-        assert resumed["sandbox"]["type"] == "workspaceWrite"
-        assert resumed["approvalPolicy"] == "on-request"
+        assert resumed["sandbox"]["type"] == "readOnly"
+        assert resumed["approvalPolicy"] == "never"
         assert resumed["thread"]["path"] == str(path)
 
         await run_turn(mcp, CLI_ID, "Now run it again.")

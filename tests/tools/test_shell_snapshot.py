@@ -147,9 +147,14 @@ async def start_server_with_profile(
     workspace: Path,
     home: Path,
     sandbox: str,
+    *,
+    snapshot: bool = True,
 ) -> tuple[AppServerProcess, dict[str, Any]]:
     policy = '\n[shell_environment_policy]\nset = { FROM_POLICY = "policy-wins" }\n'
-    (codex_home / "config.toml").write_text(config_toml(responses.uri, sandbox=sandbox) + policy)
+    config = config_toml(responses.uri, sandbox=sandbox)
+    if not snapshot:
+        config = config.replace("[features]\n", "[features]\nshell_snapshot = false\n")
+    (codex_home / "config.toml").write_text(config + policy)
     server = await spawn(codex_home=codex_home, env={"HOME": str(home), "SHELL": BASH})
     await server.initialize()
     await server.login_with_api_key(API_KEY)
@@ -157,13 +162,13 @@ async def start_server_with_profile(
     return server, thread
 
 
-def shell_command_turn(command: str) -> str:
-    arguments = orjson.dumps({"command": command}).decode()
+def shell_command_turn(command: str, call_id: str = "call-1", **extra: Any) -> str:
+    arguments = orjson.dumps({"command": command, **extra}).decode()
     return sse(
         [
-            ev_response_created("resp-1"),
-            ev_function_call("call-1", "shell_command", arguments),
-            ev_completed("resp-1"),
+            ev_response_created(f"resp-{call_id}"),
+            ev_function_call(call_id, "shell_command", arguments),
+            ev_completed(f"resp-{call_id}"),
         ]
     )
 
@@ -229,4 +234,88 @@ async def test_failing_profile_does_not_fail_the_turn(
     assert completed["status"] == "completed"
     assert len(items(server, "item/completed", "commandExecution")) == 1
     assert "shell snapshot" in server.stderr_text()
+    await server.close()
+
+
+# The profile notes each run in a file, so a test can count login shells.
+COUNTING_PROFILE = 'echo ran >> "$HOME/profile-runs"\nexport PROFILE_VAR=from-profile\n'
+LOGIN_CHECK = "shopt -q login_shell && echo login || echo non-login; echo var=$PROFILE_VAR"
+
+
+@pytest.mark.parametrize("snapshot", [True, False], ids=["snapshot", "no-snapshot"])
+async def test_shell_snapshot_feature_switch(
+    spawn_app_server: SpawnAppServer,
+    codex_home: Path,
+    responses_server: MockResponsesServer,
+    tmp_path: Path,
+    snapshot: bool,
+) -> None:
+    """With the snapshot (the default) the profile runs once per thread and commands run in a
+    non-login shell; `[features] shell_snapshot = false` runs every command in a login shell
+    again (the profile once per command) and writes no snapshot. Either way the command sees
+    the profile's variable and the item shows the command as typed."""
+    home = make_home(tmp_path, bash_profile=COUNTING_PROFILE)
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    responses_server.push(
+        shell_command_turn(LOGIN_CHECK, "call-1"),
+        shell_command_turn(LOGIN_CHECK, "call-2"),
+        create_final_assistant_message_sse_response("done"),
+    )
+    server, thread = await start_server_with_profile(
+        spawn_app_server,
+        codex_home,
+        responses_server,
+        workspace,
+        home,
+        "danger-full-access",
+        snapshot=snapshot,
+    )
+
+    turn = await start_turn(server, thread["id"], "run it twice")
+    completed = await wait_turn_completed(server, turn["id"])
+
+    assert completed["status"] == "completed"
+    done = items(server, "item/completed", "commandExecution")
+    assert [d["item"]["command"] for d in done] == [f"{BASH} -lc '{LOGIN_CHECK}'"] * 2
+    shell_kind = "non-login" if snapshot else "login"
+    for d in done:
+        assert d["item"]["aggregatedOutput"].split() == [shell_kind, "var=from-profile"]
+    profile_runs = (home / "profile-runs").read_text().split()
+    assert len(profile_runs) == (1 if snapshot else 2)
+    snapshots = codex_home / "shell_snapshots"
+    written = list(snapshots.iterdir()) if snapshots.exists() else []
+    assert bool(written) == snapshot
+    await server.close()
+
+
+async def test_hanging_profile_does_not_hang_the_turn(
+    spawn_app_server: SpawnAppServer,
+    codex_home: Path,
+    responses_server: MockResponsesServer,
+    tmp_path: Path,
+) -> None:
+    """A profile that never finishes: the snapshot gives up at its limit, the command (a login
+    shell, which hangs too) ends at its own timeout, the turn completes and nothing of the
+    profile is left running."""
+    home = make_home(tmp_path, bash_profile="sleep 7171.7\n")
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    responses_server.push(
+        shell_command_turn("echo never", timeout_ms=500),
+        create_final_assistant_message_sse_response("done"),
+    )
+    server, thread = await start_server_with_profile(
+        spawn_app_server, codex_home, responses_server, workspace, home, "danger-full-access"
+    )
+
+    turn = await start_turn(server, thread["id"], "run it")
+    completed = await wait_turn_completed(server, turn["id"], timeout=60)
+
+    assert completed["status"] == "completed"
+    (done,) = items(server, "item/completed", "commandExecution")
+    assert done["item"]["status"] == "failed"
+    assert "never" not in (done["item"]["aggregatedOutput"] or "").split()
+    assert "shell snapshot" in server.stderr_text()
+    assert processes_with_argument("7171.7") == []
     await server.close()

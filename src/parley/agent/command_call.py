@@ -118,7 +118,7 @@ class CommandCallRunner:
         # The snapshot needs a place the sandbox keeps read-only (CODEX_HOME) for its file.
         self._snapshot = snapshot if codex_home is not None else None
         if self._snapshot is not None and codex_home is not None:
-            self._snapshot.start(user_shell(), cwd, self._env, codex_home)
+            self._snapshot.start_for(cwd, self._environment, self._thread_id, codex_home)
 
     async def run(self, call_id: str, arguments: str) -> CallOutcome:
         try:

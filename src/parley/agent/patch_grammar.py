@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 BEGIN = "*** Begin Patch"
 END = "*** End Patch"
@@ -347,21 +348,38 @@ class WriteReport:
     error: str | None = None
 
 
-def write_changes(changes: Sequence[FileChange]) -> WriteReport:
+class FileWriter(Protocol):
+    def write_text(self, path: Path, text: str) -> None: ...
+
+    def unlink(self, path: Path) -> None: ...
+
+
+class PlainFiles:
+    """Writes wherever the path leads (no sandbox, or the user approved these paths)."""
+
+    def write_text(self, path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    def unlink(self, path: Path) -> None:
+        path.unlink()
+
+
+def write_changes(changes: Sequence[FileChange], files: FileWriter | None = None) -> WriteReport:
     """Performs the changes in order; stops at the first failure (earlier ones stay done)."""
+    files = files if files is not None else PlainFiles()
     report = WriteReport()
     for change in changes:
         try:
             if change.kind == "delete":
                 if change.path.is_dir():
                     raise IsADirectoryError(f"{change.path} is a directory")
-                change.path.unlink()
+                files.unlink(change.path)
             else:
                 target = change.move_to or change.path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(change.new_content or "", encoding="utf-8")
+                files.write_text(target, change.new_content or "")
                 if change.move_to is not None and change.move_to != change.path:
-                    change.path.unlink()
+                    files.unlink(change.path)
         except OSError as exc:
             report.error = f"cannot write {change.move_to or change.path}: {exc.strerror or exc}"
             return report

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import email.utils
 import functools
+import importlib
 import logging
 import random
 import ssl
@@ -138,8 +139,21 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
+# What httpx imports only when its first client is made or its first request sent.
+_LAZY_HTTP_MODULES = (
+    "httpcore",
+    "httpcore._async.http11",
+    "httpcore._backends.anyio",
+    "anyio._backends._asyncio",
+    "h11",
+)
+
+
 def warm_http_stack() -> None:
-    """Build the shared TLS context ahead of the first turn (see `parley.server.preload`)."""
+    """Build the shared TLS context and import what httpx leaves to its first request, ahead
+    of the first turn (see `parley.server.preload`)."""
+    for name in _LAZY_HTTP_MODULES:
+        importlib.import_module(name)
     tls_context()
 
 

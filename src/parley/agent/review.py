@@ -89,6 +89,23 @@ def _location(finding: dict[str, Any]) -> str | None:
     return path
 
 
+# Put into the reviewed thread's history after a review (Parley's own words), so later turns
+# can act on the findings; the review's own conversation is not kept there.
+REVIEW_RESULT_INTRO = (
+    "The user asked for a code review, which a reviewer completed. Its full output follows; "
+    "the user may ask you to address some of its findings.\n\n"
+)
+
+
+def review_result_message(text: str) -> dict[str, object]:
+    """The history item recording a finished review's output."""
+    return {
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_text", "text": REVIEW_RESULT_INTRO + text}],
+    }
+
+
 def render_review(answer: str) -> str:
     """The review as text: the overall verdict, then one entry per finding."""
     try:

@@ -28,6 +28,9 @@ class ProviderSettings:
     headers: tuple[tuple[str, str], ...] = ()
     # A stream with no SSE event for this long fails the attempt (provider stream_idle_timeout_ms).
     stream_idle_timeout_s: float = 300.0
+    # The provider's `supports_websockets`: the Responses API over a WebSocket (see
+    # `parley.agent.responses_socket`), HTTP when the socket cannot be opened.
+    websockets: bool = False
 
     @property
     def responses_url(self) -> str:

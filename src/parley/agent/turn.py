@@ -37,12 +37,19 @@ from parley.agent.compaction import SUMMARY_REQUEST, replacement_history
 from parley.agent.extensions import ExtensionCall, TurnExtension
 from parley.agent.notifier import TurnNotifier
 from parley.agent.notify_program import TurnCompletion, notify_turn_complete, text_of_input
+from parley.agent.pause import ElicitationPause
 from parley.agent.plan_mode import PlanModeFilter
 from parley.agent.prompt import BASE_INSTRUCTIONS, developer_message, environment_message
 from parley.agent.prompt import user_message as build_user_message
 from parley.agent.response_events import FunctionCall, ResponseOutcome, ResponseTranslator
 from parley.agent.responses import ResponsesClient, StreamInterrupted, UpstreamError
-from parley.agent.review import REVIEW_INSTRUCTIONS, ReviewRequest, render_review
+from parley.agent.responses_socket import ResponsesSocketClient
+from parley.agent.review import (
+    REVIEW_INSTRUCTIONS,
+    ReviewRequest,
+    render_review,
+    review_result_message,
+)
 from parley.agent.settings import ProviderSettings, TurnSettings
 from parley.agent.tools.base import CallOutcome, Output, SessionGrants, ToolCall, ToolContext
 from parley.agent.tools.processes import ProcessTable
@@ -50,13 +57,14 @@ from parley.agent.tools.registry import ToolBox, turn_tools
 from parley.agent.turn_options import (
     TurnOptions,
     mode_instructions,
+    personality_base_section,
     personality_instructions,
     request_fields,
 )
 from parley.agent.user_shell import run_user_command
 from parley.tools.sandbox import SandboxPolicy
 from parley.tools.shell import user_shell
-from parley.tools.shell_snapshot import ShellSnapshotSlot
+from parley.tools.shell_snapshot import SHELL_SNAPSHOT_FEATURE, ShellSnapshotSlot
 
 __all__ = [
     "AgentSessionState",
@@ -128,6 +136,15 @@ class AgentSessionState:
     user_commands: list[str] = field(default_factory=list)  # thread/shellCommand, for the next turn
     running: TurnEngine | None = None  # the engine of the thread's running turn
     review: ReviewRequest | None = None  # review/start: the next turn is this review
+    # The personality written into the base instructions: fixed by the thread's first turn
+    # (its configured personality when the thread is new, none when it resumes a history).
+    base_personality: str | None = None
+    base_personality_fixed: bool = False
+    # Mode and personality developer text last put into the history, by kind: each is added
+    # once, when it changes, as the reference does (not resent with every request).
+    announced: dict[str, str] = field(default_factory=dict)
+    # thread/increment_elicitation: the thread's timeout clocks stand still while paused.
+    elicitation_pause: ElicitationPause = field(default_factory=ElicitationPause)
 
 
 def usage_breakdown(usage: dict[str, Any]) -> dict[str, int]:
@@ -194,6 +211,7 @@ class TurnEngine:
         self._extension_tools: list[dict[str, Any]] = []
         self._prior = list(io.history())
         self._turn_items: list[dict[str, Any]] = []
+        self._keep_history = True  # False while a review runs (its items stay out of history)
         self._last_agent_message: str | None = None
         self._shell = user_shell()
         self._approval_policy = ApprovalPolicy.parse(settings.approval_policy)
@@ -219,10 +237,19 @@ class TurnEngine:
             plan_mode=self._options.plan_mode,
             dynamic_tools=tuple(self._state.dynamic_tools),
             processes=self._state.processes,
-            shell_snapshot=self._state.shell_snapshot,
+            shell_snapshot=self._shell_snapshot(settings.features),
             view_image=self._state.feature_overrides.get("view_image_tool", True),
+            pause=self._state.elicitation_pause,
         )
         self.tools = ToolBox(turn_tools(self.tool_context))
+
+    def _shell_snapshot(self, features: frozenset[str]) -> ShellSnapshotSlot | None:
+        """The thread's snapshot slot; none with `[features] shell_snapshot = false` (each
+        command then runs in a login shell)."""
+        if SHELL_SNAPSHOT_FEATURE in features:
+            return self._state.shell_snapshot
+        self._state.shell_snapshot.close()
+        return None
 
     def _features(self, configured: frozenset[str]) -> frozenset[str]:
         overrides = self._state.feature_overrides
@@ -274,7 +301,12 @@ class TurnEngine:
             return TurnResult("completed", None, None)
         compact_only = self._state.compact_next_turn and not user_input
         self._state.compact_next_turn = False
+        if not self._state.base_personality_fixed:
+            self._state.base_personality_fixed = True
+            if not self._prior:
+                self._state.base_personality = self._settings.configured.personality
         if not compact_only:
+            self._announce_options()
             self._add_user_input(user_input)
         return await self._loop(compact_only=compact_only)
 
@@ -282,7 +314,10 @@ class TurnEngine:
         """Requests, tool calls and steering until the model answers without calling a tool."""
         await self._gather_extensions()
         try:
-            async with ResponsesClient(
+            transport = (
+                ResponsesSocketClient if self._settings.provider.websockets else ResponsesClient
+            )
+            async with transport(
                 self._settings.provider,
                 self._settings.api_key,
                 self._headers(),
@@ -323,15 +358,21 @@ class TurnEngine:
         marker = {"type": "enteredReviewMode", "id": self._io.turn_id, "review": review.hint}
         self._notifier.item_started(marker)
         self._notifier.item_completed(marker)
+        # The review is its own conversation: it starts empty and is not kept in the thread's
+        # history; only its result is, once it is done (as the reference).
         self._prior = []
+        self._keep_history = False
         self._settings = dataclasses.replace(self._settings, base_instructions=REVIEW_INSTRUCTIONS)
         task = {"type": "input_text", "text": review.task}
         self._record({"type": "message", "role": "user", "content": [task]})
         result = await self._loop()
+        self._keep_history = True
         text = render_review(result.last_agent_message or "")
         exited = {"type": "exitedReviewMode", "id": self._io.turn_id, "review": text}
         self._notifier.item_started(exited)
         self._notifier.item_completed(exited)
+        if result.status == "completed":
+            self._io.record(review_result_message(text))
         return result
 
     # ---- compaction --------------------------------------------------------------------
@@ -361,6 +402,9 @@ class TurnEngine:
             record_compaction(summary, replacement)
         self._prior, self._turn_items = replacement, []
         self._state.context_tokens = 0
+        # The summary replaced the mode and personality text too: put it back.
+        self._state.announced = {}
+        self._announce_options()
         self._notifier.item_completed(item)
         self._notifier.notify("thread/compacted", {})
 
@@ -477,7 +521,8 @@ class TurnEngine:
     # ---- history -----------------------------------------------------------------------
     def _record(self, item: dict[str, Any]) -> None:
         self._turn_items.append(item)
-        self._io.record(item)
+        if self._keep_history:
+            self._io.record(item)
 
     def _record_output(self, call: FunctionCall, outcome: CallOutcome) -> None:
         kind = "custom_tool_call_output" if call.custom else "function_call_output"
@@ -518,12 +563,15 @@ class TurnEngine:
     def _request_body(self) -> dict[str, Any]:
         settings = self._settings
         prefix = [
-            developer_message(settings, self._sandbox.writable_roots, self._option_texts()),
+            developer_message(settings, self._sandbox.writable_roots),
             environment_message(settings.cwd, self._shell),
         ]
         instructions = settings.base_instructions
         if instructions is None:
             instructions = BASE_INSTRUCTIONS
+            if self._state.base_personality is not None:
+                section = personality_base_section(self._state.base_personality)
+                instructions = f"{instructions}\n\n{section}"
         body = {
             "model": self._options.model(settings.model),
             "instructions": instructions,
@@ -548,17 +596,32 @@ class TurnEngine:
             body[name] = merged
         return body
 
-    def _option_texts(self) -> list[str]:
-        """Developer text for the thread's collaboration mode and personality, when chosen."""
-        texts: list[str] = []
+    def _option_texts(self) -> dict[str, str]:
+        """Developer text for the thread's collaboration mode and for a personality other than
+        the one its base instructions carry, by kind."""
+        texts: dict[str, str] = {}
         if self._options.collaboration_mode is not None:
-            texts.append(
-                mode_instructions(self._options.collaboration_mode, self._settings.features)
+            texts["mode"] = mode_instructions(
+                self._options.collaboration_mode, self._settings.features
             )
         personality = self._options.personality or self._settings.configured.personality
-        if personality is not None:
-            texts.append(personality_instructions(personality))
+        if personality is not None and personality != self._state.base_personality:
+            texts["personality"] = personality_instructions(personality)
         return texts
+
+    def _announce_options(self) -> None:
+        """Put the mode and personality text that changed since it was last put into the
+        history there, as one developer message; unchanged text is not repeated."""
+        changed = {
+            kind: text
+            for kind, text in self._option_texts().items()
+            if self._state.announced.get(kind) != text
+        }
+        if not changed:
+            return
+        self._state.announced.update(changed)
+        content = [{"type": "input_text", "text": text} for text in changed.values()]
+        self._record({"type": "message", "role": "developer", "content": content})
 
     # ---- notifications -----------------------------------------------------------------
     def _check_reroute(self, header_model: str | None, event: dict[str, Any]) -> None:

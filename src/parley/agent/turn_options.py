@@ -4,7 +4,8 @@
 turn sets one it applies to the thread's later turns too. `outputSchema` is for one turn only.
 `request_fields` turns them into Responses request fields; `mode_instructions` and
 `personality_instructions` are the developer text Parley adds for a mode or a personality
-(Parley's own wording; the `<personality_spec>` and `<collaboration_mode>` wrappers mark them).
+(Parley's own wording; the `<personality_spec>` and `<collaboration_mode>` wrappers mark them),
+and `personality_base_section` the base-instructions part of a new thread's personality.
 """
 
 from __future__ import annotations
@@ -82,6 +83,13 @@ _PERSONALITY = {
     "explanations to what the user needs to act on.",
     "none": "Use a neutral, matter-of-fact tone.",
 }
+
+
+def personality_base_section(personality: str) -> str:
+    """The part of a new thread's base instructions its starting personality adds (the
+    personality of the configuration, or of `thread/start`)."""
+    text = _PERSONALITY.get(personality, _PERSONALITY["none"])
+    return f"# Personality\n\nYour personality is `{personality}`. {text}"
 
 
 def personality_instructions(personality: str) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from parley.config import Config, ConfigError, load_config, resolve_codex_home
+from parley.config.personality_migration import migrate_personality_at_startup
 from parley.rpc.ws_auth import WsAuthArgs, WsAuthConfigError, WsAuthPolicy, policy_from_args
 from parley.server.session import AppServer
 
@@ -38,14 +39,20 @@ def build_server(globals_: dict[str, list[str]]) -> AppServer:
         "disable": globals_["disable"],
     }
     config_error: ConfigError | None = None
-    try:
-        config = load_config(
+
+    def load() -> Config:
+        return load_config(
             codex_home,
             overrides=options["overrides"],
             enable=options["enable"],
             disable=options["disable"],
             cwd=Path.cwd(),
         )
+
+    try:
+        config = load()
+        if migrate_personality_at_startup(codex_home, config.personality, options["overrides"]):
+            config = load()
     except ConfigError as exc:
         print(f"parley: invalid configuration; using defaults: {exc}", file=sys.stderr)
         config, config_error = Config(codex_home=codex_home), exc

@@ -33,6 +33,7 @@ from parley.simulator import (
     synthesize_speech,
     write_wav,
 )
+from parley.simulator.server import SIMULATOR_TOKEN
 from parley.tools.sandbox import sandbox_problem
 
 SPOKEN_REQUEST = "where am I"
@@ -64,6 +65,7 @@ def _config(sim_http: str, sim_ws: str, sandbox_mode: str) -> str:
         'name = "Parley simulator"\n'
         f'base_url = "{sim_http}"\n'
         'wire_api = "responses"\n'
+        f'experimental_bearer_token = "{SIMULATOR_TOKEN}"\n'
         "request_max_retries = 1\n"
         "stream_max_retries = 1\n"
     )

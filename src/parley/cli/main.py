@@ -68,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
         default="stdio://",
         help="stdio:// (default), ws://HOST:PORT, or off",
     )
+    app.add_argument(
+        "--session-source",
+        default="vscode",
+        metavar="SOURCE",
+        help="the client's product (vscode by default): decides which plugins and skills are "
+        "available, as the reference's option does",
+    )
     auth = app.add_argument_group(
         "WebSocket authentication",
         "who may connect to --listen ws://… (the client sends Authorization: Bearer <token>)",
@@ -181,7 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote {len(written)} schema files to {args.out}")
             return 0
         from parley.cli.app_server import run_app_server
+        from parley.plugins.marketplace import set_session_source
         from parley.rpc.ws_auth import WsAuthArgs
+
+        if not args.session_source.strip():
+            _parser().error("session source must not be empty")
+        set_session_source(args.session_source)
 
         ws_auth = WsAuthArgs(
             mode=args.ws_auth,

@@ -33,6 +33,7 @@ from parley.cli.conversation_view import ConversationState, ConversationView, ha
 from parley.client import AppServerClient, RpcCallError, websocket_token
 from parley.config import resolve_codex_home
 from parley.simulator import read_wav, resample, to_mono, write_wav
+from parley.simulator.server import SIMULATOR_TOKEN
 
 SAMPLE_RATE = 24_000
 CHUNK_MS = 100
@@ -129,6 +130,8 @@ def simulator_settings(http: str, ws: str) -> tuple[list[str], list[str]]:
         'model_providers.parley_simulator.name="Parley simulator"',
         f'model_providers.parley_simulator.base_url="{http}"',
         'model_providers.parley_simulator.wire_api="responses"',
+        # The simulator's own credential: a real key is never sent to it.
+        f'model_providers.parley_simulator.experimental_bearer_token="{SIMULATOR_TOKEN}"',
         f'experimental_realtime_ws_base_url="{ws}"',
         'model="parley-simulated-agent"',
     ]

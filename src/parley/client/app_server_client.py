@@ -64,18 +64,18 @@ class AppServerClient:
         extra_args: list[str] | None = None,
         stderr_path: Path | None = None,
         env_overrides: dict[str, str] | None = None,
+        command: list[str] | None = None,
     ) -> None:
+        """Starts `parley app-server` (or `command`, e.g. a reference `codex app-server`)."""
         env = dict(os.environ)
         env["CODEX_HOME"] = str(codex_home)
         env.update(env_overrides or {})
         stderr: Any = asyncio.subprocess.DEVNULL
         if stderr_path is not None:
             stderr = stderr_path.open("wb")
+        argv = command or [sys.executable, "-m", "parley", "app-server"]
         self._proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "parley",
-            "app-server",
+            *argv,
             *(extra_args or []),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,

@@ -2,7 +2,7 @@
 
 Lowest precedence first, as the reference loads them:
 
-    system   /etc/codex/config.toml
+    system   /etc/codex/config.toml (`PARLEY_SYSTEM_CONFIG_DIR` moves /etc/codex)
     user     $CODEX_HOME/config.toml
     project  <dir>/.codex/config.toml for each dir from the project root down to the cwd
              (only when the project is trusted in `[projects]`; otherwise loaded but disabled)
@@ -29,8 +29,11 @@ from typing import Any
 
 import orjson
 
-SYSTEM_CONFIG = Path("/etc/codex/config.toml")
-DEFAULT_MANAGED_CONFIG = Path("/etc/codex/managed_config.toml")
+DEFAULT_SYSTEM_CONFIG_DIR = Path("/etc/codex")
+# Parley's own: moves the system folder (config.toml, managed_config.toml, requirements.toml),
+# e.g. for tests or a machine where /etc is not writable.
+SYSTEM_CONFIG_DIR_ENV = "PARLEY_SYSTEM_CONFIG_DIR"
+SYSTEM_CONFIG = DEFAULT_SYSTEM_CONFIG_DIR / "config.toml"
 MANAGED_CONFIG_ENV = "CODEX_APP_SERVER_MANAGED_CONFIG_PATH"
 PROJECT_ROOT_MARKERS = (".git",)
 
@@ -311,9 +314,14 @@ def _project_layers(merged: Tree, cwd: Path, user_file: Path) -> list[Layer]:
     return layers
 
 
+def system_config_dir() -> Path:
+    env = os.environ.get(SYSTEM_CONFIG_DIR_ENV)
+    return Path(env) if env else DEFAULT_SYSTEM_CONFIG_DIR
+
+
 def managed_config_path() -> Path:
     env = os.environ.get(MANAGED_CONFIG_ENV)
-    return Path(env) if env else DEFAULT_MANAGED_CONFIG
+    return Path(env) if env else system_config_dir() / "managed_config.toml"
 
 
 def load_layers(
@@ -321,10 +329,12 @@ def load_layers(
     *,
     cwd: Path | None = None,
     overrides: Iterable[str] = (),
-    system_config: Path = SYSTEM_CONFIG,
+    system_config: Path | None = None,
 ) -> LayerStack:
     """Read every layer; `cwd` adds the project layers (None: thread-agnostic, as
     `config/read` without a cwd)."""
+    if system_config is None:
+        system_config = system_config_dir() / "config.toml"
     user_file = codex_home / "config.toml"
     system = read_toml(system_config) or {}
     user = read_toml(user_file) or {}

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from parley.config.layers import (
-    SYSTEM_CONFIG,
     ConfigError,
     Layer,
     LayerStack,
@@ -32,6 +31,7 @@ from parley.config.layers import (
     set_path,
     trust_level,
 )
+from parley.config.requirements import Requirements, load_requirements
 from parley.config.shell_environment import ShellEnvironmentPolicy, parse_shell_environment_policy
 
 SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
@@ -55,8 +55,9 @@ DEFAULT_STREAM_MAX_RETRIES = 5
 DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000
 MAX_RETRIES = 100
 
-# Top-level keys Parley acts on. `shell_environment_policy` and `mcp_servers` are applied by the
-# tools and MCP code; the rest here.
+# Top-level keys Parley acts on. `shell_environment_policy`, `mcp_servers`, `chatgpt_base_url`,
+# `apps`, `skills` and `plugins` are applied by the tools, MCP, apps, skills and plugins code;
+# the rest here.
 HONOURED_KEYS = frozenset(
     {
         "model",
@@ -86,10 +87,29 @@ HONOURED_KEYS = frozenset(
         "experimental_realtime_start_instructions",
         "shell_environment_policy",
         "mcp_servers",
+        "chatgpt_base_url",
+        "apps",
+        "skills",
+        "plugins",
         "compact_prompt",
         "model_auto_compact_token_limit",
+        "developer_instructions",
+        "model_instructions_file",
     }
 )
+# Keys the reference reads but does not act on either: warned about with the reason.
+INERT_KEYS = {
+    "instructions": (
+        "`instructions` has no effect (the Codex CLI ignores it too)",
+        "Use `developer_instructions` for extra guidance or `model_instructions_file` to replace "
+        "the base instructions.",
+    ),
+    "experimental_instructions_file": (
+        "`experimental_instructions_file` is deprecated and ignored; use `model_instructions_file`",
+        "Rename the key to `model_instructions_file` (top level or in a profile) to load the "
+        "base instructions from a file.",
+    ),
+}
 PROVIDER_KEYS = frozenset(
     {
         "name",
@@ -105,6 +125,7 @@ PROVIDER_KEYS = frozenset(
         "stream_max_retries",
         "stream_idle_timeout_ms",
         "requires_openai_auth",
+        "supports_websockets",
     }
 )
 SANDBOX_WORKSPACE_WRITE_KEYS = frozenset(
@@ -143,6 +164,7 @@ class ModelProvider:
     stream_max_retries: int = DEFAULT_STREAM_MAX_RETRIES
     stream_idle_timeout_ms: int = DEFAULT_STREAM_IDLE_TIMEOUT_MS
     requires_openai_auth: bool = False
+    supports_websockets: bool = False
     env_key: str | None = None
     env_key_instructions: str | None = None
     bearer_token: str | None = None
@@ -220,6 +242,12 @@ class Config:
     # which a thread is compacted automatically (None: only on request).
     compact_prompt: str | None = None
     model_auto_compact_token_limit: int | None = None
+    # `model_instructions_file`'s text (replaces the base instructions) and
+    # `developer_instructions` (a developer message); request parameters win over both.
+    base_instructions: str | None = None
+    developer_instructions: str | None = None
+    # What requirements.toml / managed_config.toml allow (already applied to the values above).
+    requirements: Requirements = field(default_factory=Requirements, compare=False)
 
     def feature_enabled(self, name: str) -> bool:
         return name in self.features
@@ -425,6 +453,9 @@ def _provider(reader: _Reader, tree: Tree, provider_id: str) -> ModelProvider:
         requires_openai_auth=reader.get(
             raw, "requires_openai_auth", f"{prefix}.requires_openai_auth", bool, False
         ),
+        supports_websockets=reader.get(
+            raw, "supports_websockets", f"{prefix}.supports_websockets", bool, False
+        ),
         env_key=env_key or None,
         env_key_instructions=reader.get(
             raw, "env_key_instructions", f"{prefix}.env_key_instructions", str, None
@@ -522,6 +553,28 @@ def _sandbox_workspace_write(
     return tuple(roots), flags[0], flags[1], flags[2]
 
 
+def _model_instructions(reader: _Reader, tree: Tree, cwd: Path) -> str | None:
+    """The text of `model_instructions_file` (trimmed; it must exist and not be empty). A
+    relative path is taken from the folder of the file that set it (from `cwd` for `-c` and
+    request values), as the reference resolves path-valued keys."""
+    key = "model_instructions_file"
+    raw = reader.get(tree, key, key, str, None)
+    if raw is None:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        _label, source, _where = reader.where(key)
+        path = (source.parent if source is not None else cwd) / path
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise reader.fail(key, f"failed to read model instructions file {path}: {reason}") from None
+    if not text:
+        raise reader.fail(key, f"model instructions file is empty: {path}")
+    return text
+
+
 def _apply_profile(reader: _Reader, tree: Tree, name: str | None) -> Tree:
     """The tree with `[profiles.<name>]` overlaid (a deep copy; `tree` is left alone)."""
     if name is None:
@@ -574,13 +627,19 @@ def load_config(
     *,
     cwd: Path | None = None,
     request: Mapping[str, Any] | None = None,
-    system_config: Path = SYSTEM_CONFIG,
+    system_config: Path | None = None,
 ) -> Config:
     """The effective configuration. `cwd` adds trusted project layers; `request` holds dotted
-    keys from request parameters, the highest layer."""
+    keys from request parameters, the highest layer; `requirements.toml` constrains it."""
     stack = load_layers(codex_home, cwd=cwd, overrides=list(overrides), system_config=system_config)
     return config_from_stack(
-        codex_home, stack, enable=enable, disable=disable, cwd=cwd, request=request
+        codex_home,
+        stack,
+        enable=enable,
+        disable=disable,
+        cwd=cwd,
+        request=request,
+        requirements=load_requirements(),
     )
 
 
@@ -592,9 +651,11 @@ def config_from_stack(
     disable: Iterable[str] = (),
     cwd: Path | None = None,
     request: Mapping[str, Any] | None = None,
+    requirements: Requirements | None = None,
 ) -> Config:
     """Validate and interpret already-read layers (also used to check an edit before it is
-    written)."""
+    written), within the administrator's `requirements` when given."""
+    requirements = requirements or Requirements()
     merged = stack.effective()
     request_layer = Layer("request", None, request_tree(request or {}))
     full = copy.deepcopy(merged)
@@ -617,6 +678,9 @@ def config_from_stack(
     reader.tree = tree
 
     for key in sorted(set(tree) - HONOURED_KEYS):
+        if key in INERT_KEYS:
+            reader.warn(key, *INERT_KEYS[key])
+            continue
         reader.warn(
             key,
             f"Parley ignores `{key}` in the configuration",
@@ -624,6 +688,20 @@ def config_from_stack(
         )
 
     features, feature_table = _features(reader, tree, enable, disable)
+    pinned = requirements.pinned_features()
+    features = frozenset({*features, *(k for k, on in pinned.items() if on)}) - {
+        k for k, on in pinned.items() if not on
+    }
+    approval_policy, approval_warning = requirements.approval_policy(
+        reader.choice(tree, "approval_policy", "approval_policy", APPROVAL_POLICIES, "on-request"),
+        explicit="approval_policy" in tree,
+    )
+    sandbox_mode, sandbox_warning = requirements.sandbox_mode(
+        reader.choice(tree, "sandbox_mode", "sandbox_mode", SANDBOX_MODES, "read-only")
+    )
+    for text in (approval_warning, sandbox_warning):
+        if text is not None:
+            reader.warnings.append(ConfigWarning(text))
     realtime = _realtime(reader, tree)
     provider_id = reader.get(tree, "model_provider", "model_provider", str, "openai")
     provider = _provider(reader, tree, provider_id)
@@ -648,12 +726,8 @@ def config_from_stack(
     return Config(
         codex_home=codex_home,
         model=reader.get(tree, "model", "model", str, DEFAULT_MODEL),
-        approval_policy=reader.choice(
-            tree, "approval_policy", "approval_policy", APPROVAL_POLICIES, "on-request"
-        ),
-        sandbox_mode=reader.choice(
-            tree, "sandbox_mode", "sandbox_mode", SANDBOX_MODES, "read-only"
-        ),
+        approval_policy=approval_policy,
+        sandbox_mode=sandbox_mode,
         network_access=network_access,
         provider=provider,
         realtime=realtime,
@@ -664,6 +738,10 @@ def config_from_stack(
         ),
         model_auto_compact_token_limit=reader.get(
             tree, "model_auto_compact_token_limit", "model_auto_compact_token_limit", int, None
+        ),
+        base_instructions=_model_instructions(reader, tree, cwd or codex_home),
+        developer_instructions=reader.get(
+            tree, "developer_instructions", "developer_instructions", str, None
         ),
         warnings=tuple(reader.warnings),
         profile=profile,
@@ -696,4 +774,5 @@ def config_from_stack(
         tree=merged,
         stack=stack,
         feature_table=feature_table,
+        requirements=requirements,
     )

@@ -17,6 +17,7 @@ def provider_settings(config: Config) -> ProviderSettings:
         query_params=tuple(p.query_params.items()),
         headers=tuple(p.headers().items()),
         stream_idle_timeout_s=p.stream_idle_timeout_ms / 1000,
+        websockets=p.supports_websockets,
     )
 
 

@@ -142,10 +142,14 @@ def configured_servers(
     return {name: parse_server(name, servers[name]) for name in sorted(servers)}
 
 
-def load_servers(codex_home: Path) -> dict[str, McpServerConfig]:
+def load_servers(
+    codex_home: Path, tree: dict[str, Any] | None = None
+) -> dict[str, McpServerConfig]:
+    """The servers of `tree` (the merged configuration; by default `config.toml` alone)."""
     from parley.plugins.catalog import plugin_mcp_servers
 
-    tree = read_tree(codex_home)
+    if tree is None:
+        tree = read_tree(codex_home)
     return configured_servers(tree, plugin_mcp_servers(codex_home, tree))
 
 

@@ -17,7 +17,6 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, TypeVar
 
 import anyio
@@ -27,6 +26,7 @@ from mcp.client.streamable_http import streamablehttp_client
 from mcp.shared.context import RequestContext
 from mcp.shared.exceptions import McpError
 
+from parley.agent.pause import ElicitationPause
 from parley.mcp.config import HttpTransport, McpServerConfig, StdioTransport, http_headers
 from parley.mcp.errors import McpCallError
 
@@ -229,20 +229,31 @@ class McpConnection:
         )
 
     # ---- requests ----------------------------------------------------------------------
-    async def _request(self, what: str, call: Callable[[ClientSession], Awaitable[T]]) -> T:
+    async def _request(
+        self,
+        what: str,
+        call: Callable[[ClientSession], Awaitable[T]],
+        pause: ElicitationPause | None = None,
+    ) -> T:
+        """`call` bounded by `tool_timeout_sec` (a clock that stands still while `pause` is
+        paused) and by the server's end."""
         session = self._session
         if session is None or self._ended.is_set():
             raise McpCallError(self.failure or f"MCP server `{self.name}` is not running")
         request = asyncio.ensure_future(call(session))
         ended = asyncio.ensure_future(self._ended.wait())
+        timer = asyncio.ensure_future(
+            pause.sleep(self.config.tool_timeout_sec)
+            if pause is not None
+            else asyncio.sleep(self.config.tool_timeout_sec)
+        )
         try:
             done, _ = await asyncio.wait(
-                {request, ended},
-                timeout=self.config.tool_timeout_sec,
-                return_when=asyncio.FIRST_COMPLETED,
+                {request, ended, timer}, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             ended.cancel()
+            timer.cancel()
             if not request.done():
                 request.cancel()
         if request in done:
@@ -260,11 +271,17 @@ class McpConnection:
             f"(`tool_timeout_sec` of MCP server `{self.name}`)"
         )
 
-    async def call_tool(self, tool: str, arguments: dict[str, Any] | None) -> types.CallToolResult:
-        timeout = timedelta(seconds=self.config.tool_timeout_sec)
+    async def call_tool(
+        self,
+        tool: str,
+        arguments: dict[str, Any] | None,
+        pause: ElicitationPause | None = None,
+    ) -> types.CallToolResult:
+        # The SDK's own read timeout cannot pause: ours (in `_request`) decides.
         return await self._request(
             f"tool call `{self.name}/{tool}`",
-            lambda session: session.call_tool(tool, arguments, read_timeout_seconds=timeout),
+            lambda session: session.call_tool(tool, arguments),
+            pause,
         )
 
     async def read_resource(self, uri: str) -> types.ReadResourceResult:

@@ -1,6 +1,8 @@
 """Process-wide MCP state: which servers the config names, each thread's connections, reloads.
 
-Every thread gets its own `ThreadMcp` (its own server processes and sessions, as the reference
+The servers are the `[mcp_servers]` tables of the configuration as the files and the `-c`
+overrides give it now (`tree_source`), plus those installed plugins bring. Every thread gets its
+own `ThreadMcp` (its own server processes and sessions, as the reference
 gives each thread its own connection manager), started in the background when the thread is
 created so the first turn rarely waits. `config/mcpServer/reload` only bumps a generation: each
 thread rebuilds its connections at its next turn. Startup progress is announced to every client
@@ -17,7 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import tomlkit
+
 from parley.mcp.config import McpServerConfig, load_servers
+from parley.mcp.config_file import edit_tree, read_tree, table
 from parley.mcp.errors import McpCallError
 
 if TYPE_CHECKING:
@@ -26,20 +31,30 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Broadcast = Callable[[str, dict[str, Any]], None]
+TreeSource = Callable[[], dict[str, Any]]
+BuiltIns = Callable[[], dict[str, McpServerConfig]]
 STARTUP_STATUS = "mcpServer/startupStatus/updated"
 
 
 class McpHub:
-    def __init__(self, codex_home: Path, broadcast: Broadcast) -> None:
+    def __init__(
+        self, codex_home: Path, broadcast: Broadcast, tree_source: TreeSource | None = None
+    ) -> None:
         self.codex_home = codex_home
         self.broadcast = broadcast
+        self._tree_source = tree_source
         self.generation = 0
         self._threads: list[Any] = []
         self._sdk_loading: asyncio.Future[Any] | None = None
 
+    def configured(self) -> dict[str, McpServerConfig]:
+        """Every configured server as the configuration says now, disabled ones included."""
+        tree = self._tree_source() if self._tree_source is not None else None
+        return load_servers(self.codex_home, tree)
+
     def servers(self) -> dict[str, McpServerConfig]:
-        """The configured servers as the file says now, disabled ones left out."""
-        return {name: c for name, c in load_servers(self.codex_home).items() if c.enabled}
+        """The configured servers as the configuration says now, disabled ones left out."""
+        return {name: c for name, c in self.configured().items() if c.enabled}
 
     def preload_sdk(self) -> None:
         """When the config names servers, load the MCP SDK in a worker thread now, so the first
@@ -52,16 +67,43 @@ class McpHub:
     def reload(self) -> None:
         self.generation += 1
 
-    def for_thread(self, thread_id: str) -> Any:
+    def for_thread(self, thread_id: str, built_ins: BuiltIns | None = None) -> Any:
+        """A thread's MCP state; `built_ins` gives servers the thread has besides the
+        configured ones (the `codex_apps` server of a ChatGPT sign-in)."""
         from parley.mcp.thread_tools import ThreadMcp
 
-        tools = ThreadMcp(self, thread_id)
+        tools = ThreadMcp(self, thread_id, built_ins)
         self._threads.append(tools)
         return tools
 
     def forget(self, tools: Any) -> None:
         if tools in self._threads:
             self._threads.remove(tools)
+
+    def approve_always(self, server: str, connector_id: str | None, tool: str) -> None:
+        """ "Don't ask me again" for a tool: `approval_mode = "approve"` written to
+        `[mcp_servers.<server>.tools.<tool>]` (or `[apps.<app>.tools.<tool>]` for an app), as
+        the reference persists it. A server the file does not name (one a plugin brings) is
+        not written: a partial table there would hide the plugin's own."""
+        if connector_id is not None and server == "codex_apps":
+            path = ["apps", connector_id, "tools", tool]
+        elif server in table(read_tree(self.codex_home), "mcp_servers"):
+            path = ["mcp_servers", server, "tools", tool]
+        else:
+            return
+
+        def change(document: Any) -> None:
+            node = document
+            for key in path:
+                if key not in node:
+                    node[key] = tomlkit.table()
+                node = node[key]
+            node["approval_mode"] = "approve"
+
+        try:
+            edit_tree(self.codex_home, change)
+        except (OSError, ValueError) as exc:
+            log.warning("could not remember the approval of %s/%s: %s", server, tool, exc)
 
     def announce(self, name: str, status: str, error: str | None = None) -> None:
         self.broadcast(STARTUP_STATUS, {"name": name, "status": status, "error": error})

@@ -22,12 +22,15 @@ from parley.mcp.config import McpServerConfig
 from parley.mcp.errors import McpCallError
 from parley.mcp.names import ToolRef, qualify
 
+CODEX_APPS_SERVER = "codex_apps"  # the built-in server of a ChatGPT sign-in (parley.apps)
+
 if TYPE_CHECKING:
     from mcp import types
 
+    from parley.agent.pause import ElicitationPause
     from parley.agent.settings import TurnSettings
     from parley.mcp.connection import McpConnection
-    from parley.mcp.hub import McpHub
+    from parley.mcp.hub import BuiltIns, McpHub
 
 log = logging.getLogger(__name__)
 
@@ -35,23 +38,27 @@ ELICITATION_METHOD = "mcpServer/elicitation/request"
 
 
 class ThreadMcp:
-    def __init__(self, hub: McpHub, thread_id: str) -> None:
+    def __init__(self, hub: McpHub, thread_id: str, built_ins: BuiltIns | None = None) -> None:
         self._hub = hub
         self.thread_id = thread_id
+        self._built_ins = built_ins
         self._generation = -1
         self._connections: dict[str, McpConnection] = {}
         self._startups: dict[str, asyncio.Task[None]] = {}
         self._names: dict[str, ToolRef] = {}
         self._turn: CallChannel | None = None
         self._settings: TurnSettings | None = None
-        # Elicitations a client shows outside a request (thread/increment_elicitation).
-        self.out_of_band_elicitations = 0
+        # Stops tool calls' timeout clocks while the client shows an elicitation of its own
+        # (thread/increment_elicitation); the thread's, set by the server.
+        self.pause: ElicitationPause | None = None
+        # Calls the user allowed "for this session": (server, connector id, tool).
+        self._approved_for_session: set[tuple[str, str | None, str]] = set()
 
     # ---- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
         """Begin connecting to every configured server (no waiting)."""
         self._generation = self._hub.generation
-        servers = self._hub.servers()
+        servers = {**self._hub.servers(), **(self._built_ins() if self._built_ins else {})}
         if not servers:
             return
         from parley.mcp.connection import McpConnection  # the SDK loads only when needed
@@ -147,6 +154,22 @@ class ThreadMcp:
             return None
         return next((t for t in connection.inventory.tools if t.name == ref.tool), None)
 
+    @staticmethod
+    def _session_key(
+        ref: ToolRef, tool: types.Tool | None, mode: str
+    ) -> tuple[str, str | None, str] | None:
+        """What an "allow for this session" is remembered under: the server, the app (for the
+        built-in `codex_apps` server, which needs one) and the tool; only for tools whose
+        approval mode is "auto" (a "prompt" tool asks every time)."""
+        if mode != "auto":
+            return None
+        meta = tool.meta if tool is not None else None
+        connector = meta.get("connector_id") if isinstance(meta, dict) else None
+        connector_id = connector if isinstance(connector, str) else None
+        if ref.server == CODEX_APPS_SERVER and connector_id is None:
+            return None
+        return (ref.server, connector_id, ref.tool)
+
     def _config(self, server: str) -> McpServerConfig | None:
         connection = self._connections.get(server)
         return connection.config if connection is not None else None
@@ -168,9 +191,15 @@ class ThreadMcp:
         mode = config.approval_mode(ref.tool) if config is not None else "auto"
         settings = request.settings
         annotations = tool.annotations if tool is not None else None
-        if tool_call.should_ask(annotations, mode, settings.approval_policy, settings.sandbox_mode):
+        key = self._session_key(ref, tool, mode)
+        if key not in self._approved_for_session and tool_call.should_ask(
+            annotations, mode, settings.approval_policy, settings.sandbox_mode
+        ):
+            offered = tool_call.persist_options(
+                key is not None, "tool_call_mcp_elicitation" in settings.features
+            )
             params = tool_call.approval_request(
-                io.thread_id, io.turn_id, ref.server, ref.tool, arguments
+                io.thread_id, io.turn_id, ref.server, ref.tool, arguments, offered
             )
             try:
                 response = await io.request_client(ELICITATION_METHOD, params)
@@ -180,11 +209,16 @@ class ThreadMcp:
             if refusal is not None:
                 notifier.item_completed(show(status="failed", error=refusal, duration_ms=0))
                 return tool_call.error_output(refusal)
+            choice = tool_call.remembered_choice(response, offered)
+            if choice is not None and key is not None:
+                self._approved_for_session.add(key)
+                if choice == tool_call.PERSIST_ALWAYS:
+                    self._hub.approve_always(ref.server, key[1], ref.tool)
 
         started = time.monotonic()
         try:
             connection = await self.connection(ref.server)
-            result = await connection.call_tool(ref.tool, arguments)
+            result = await connection.call_tool(ref.tool, arguments, self.pause)
         except McpCallError as exc:
             elapsed = int((time.monotonic() - started) * 1000)
             notifier.item_completed(show(status="failed", error=str(exc), duration_ms=elapsed))

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 APPROVAL_KIND_KEY = "codex_approval_kind"
 APPROVAL_KIND = "mcp_tool_call"
+PERSIST_KEY = "persist"
+PERSIST_SESSION = "session"  # "allow for this session": not asked again in this thread
+PERSIST_ALWAYS = "always"  # "don't ask me again": written to the config as well
 DECLINED = "user rejected MCP tool call"
 CANCELLED = "user cancelled MCP tool call"
 
@@ -147,11 +150,27 @@ def approval_question(server: str, tool: str) -> str:
     return f'Allow the {server} MCP server to run tool "{tool}"?'
 
 
+def persist_options(rememberable: bool, always_allowed: bool) -> list[str]:
+    """What the user may ask to be remembered: for this session when the call has a session
+    key, and for good as well when the `tool_call_mcp_elicitation` feature is on."""
+    if not rememberable:
+        return []
+    return [PERSIST_SESSION, PERSIST_ALWAYS] if always_allowed else [PERSIST_SESSION]
+
+
 def approval_request(
-    thread_id: str, turn_id: str, server: str, tool: str, arguments: Any
+    thread_id: str,
+    turn_id: str,
+    server: str,
+    tool: str,
+    arguments: Any,
+    persist: list[str] | None = None,
 ) -> dict[str, Any]:
-    """`mcpServer/elicitation/request` params asking whether to run the call."""
+    """`mcpServer/elicitation/request` params asking whether to run the call; `persist` are the
+    remember options offered (a single one is sent as a string, as the reference does)."""
     meta: dict[str, Any] = {APPROVAL_KIND_KEY: APPROVAL_KIND}
+    if persist:
+        meta[PERSIST_KEY] = persist[0] if len(persist) == 1 else list(persist)
     if arguments is not None:
         meta["tool_params"] = arguments
     return {
@@ -163,6 +182,16 @@ def approval_request(
         "message": approval_question(server, tool),
         "requestedSchema": {"type": "object", "properties": {}},
     }
+
+
+def remembered_choice(response: dict[str, Any], offered: list[str]) -> str | None:
+    """The remember option an accept chose in its `_meta.persist` ("session" / "always"), if it
+    was offered."""
+    if response.get("action") != "accept":
+        return None
+    meta = response.get("_meta")
+    choice = meta.get(PERSIST_KEY) if isinstance(meta, dict) else None
+    return choice if isinstance(choice, str) and choice in offered else None
 
 
 def approval_refusal(response: dict[str, Any]) -> str | None:

@@ -15,11 +15,11 @@ from parley.plugins import manifest as manifests
 from parley.plugins.marketplace import (
     CURATED_DISPLAY_NAME,
     CURATED_NAME,
-    PRODUCT,
     Marketplace,
     MarketplaceError,
     MarketplacePlugin,
     curated_root,
+    current_product,
     discover,
     find_plugin,
     load,
@@ -131,7 +131,7 @@ def _skill_allowed(skill_file: Path) -> bool:
     products = policy.get("products") if isinstance(policy, dict) else None
     if not isinstance(products, list):
         return True
-    return PRODUCT in [str(p).upper() for p in products]
+    return current_product() in [str(p).upper() for p in products]
 
 
 def plugin_skills(plugin_name: str, skills_dir: Path | None, tree: dict[str, Any]) -> list[Any]:
@@ -211,8 +211,12 @@ def install(codex_home: Path, marketplace_path: Path, plugin_name: str) -> dict[
         )
     PluginStore(codex_home).install(plugin.source, plugin_id, manifest.version or DEFAULT_VERSION)
     set_enabled(codex_home, plugin_id, True)
-    # API-key users have no app directory to check, so no app is reported as needing sign-in.
-    return {"authPolicy": plugin.auth_policy, "appsNeedingAuth": []}
+    # Which of the apps still need sign-in is for the caller to learn (ChatGPT sign-in only).
+    return {
+        "authPolicy": plugin.auth_policy,
+        "appsNeedingAuth": [],
+        "appIds": manifests.app_ids(manifest),
+    }
 
 
 def uninstall(codex_home: Path, plugin_key: str) -> None:

@@ -19,6 +19,26 @@ MARKETPLACE_RELATIVE_PATH = Path(".agents/plugins/marketplace.json")
 CURATED_NAME = "openai-curated"
 CURATED_DISPLAY_NAME = "OpenAI Curated"
 PRODUCT = "CODEX"  # what Parley is, for `policy.products` restrictions
+_RESTRICTION_PRODUCTS = {"chatgpt": "CHATGPT", "codex": "CODEX", "atlas": "ATLAS"}
+_CODEX_SOURCES = frozenset(
+    {"cli", "vscode", "exec", "mcp", "appserver", "app-server", "app_server", "unknown"}
+)
+_product: str | None = PRODUCT
+
+
+def set_session_source(source: str) -> None:
+    """`app-server --session-source`: the product plugin and skill restrictions are checked
+    against, as the reference derives it (the Codex sources are CODEX; `chatgpt`, `codex` and
+    `atlas` name their product; any other source has none, so restricted plugins are out)."""
+    global _product
+    name = source.strip().lower()
+    _product = PRODUCT if name in _CODEX_SOURCES else _RESTRICTION_PRODUCTS.get(name)
+
+
+def current_product() -> str | None:
+    return _product
+
+
 INSTALL_POLICIES = ("NOT_AVAILABLE", "AVAILABLE", "INSTALLED_BY_DEFAULT")
 AUTH_POLICIES = ("ON_INSTALL", "ON_USE")
 
@@ -42,7 +62,7 @@ class MarketplacePlugin:
 
     @property
     def product_allowed(self) -> bool:
-        return self.products is None or PRODUCT in self.products
+        return self.products is None or current_product() in self.products
 
 
 @dataclass(frozen=True)

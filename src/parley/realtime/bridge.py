@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from parley.realtime.change_summary import summarize_file_changes
 from parley.realtime.codec import RealtimeCodec, SessionSpec
 from parley.realtime.events import (
     HandoffRequested,
@@ -183,6 +184,8 @@ class _Handoff:
     handoff_id: str
     # The turn it rides on; None until the delegated turn reports that it started.
     turn_id: str | None
+    # Wire `changes` of the completed `fileChange` items of that turn, summarised at the end.
+    file_changes: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -512,6 +515,9 @@ class RealtimeBridge:
             return self.turn_started(turn_id if isinstance(turn_id, str) else "")
         if method == "item/completed":
             item = params.get("item")
+            if isinstance(item, dict) and item.get("type") == "fileChange":
+                turn_id = params.get("turnId")
+                return self.file_change_completed(turn_id if isinstance(turn_id, str) else "", item)
             if isinstance(item, dict) and item.get("type") == "agentMessage":
                 text = item.get("text")
                 turn_id = params.get("turnId")
@@ -551,6 +557,15 @@ class RealtimeBridge:
         assert self._handoff is not None
         return [SendFrame(self.codec.agent_message(self._handoff.handoff_id, text))]
 
+    def file_change_completed(self, turn_id: str, item: dict[str, Any]) -> list[Action]:
+        """A patch was applied in a handoff's turn: remember it for the final answer."""
+        changes = item.get("changes")
+        applied = item.get("status") == "completed" and isinstance(changes, list)
+        if applied and self._rides_on(turn_id):
+            assert self._handoff is not None and isinstance(changes, list)
+            self._handoff.file_changes.extend(c for c in changes if isinstance(c, dict))
+        return []
+
     def turn_completed(self, turn_id: str, status: str) -> list[Action]:
         """A turn ended; a handoff riding on it is answered (if it succeeded) and cleared."""
         last_text = self._last_agent_text
@@ -561,12 +576,19 @@ class RealtimeBridge:
             return []
         assert self._handoff is not None
         handoff_id = self._handoff.handoff_id
+        summary = summarize_file_changes(self._handoff.file_changes)
         self._handoff = None
         if self._lifecycle.state is not SessionState.RUNNING:
             return []
+        if summary is not None:
+            last_text = summary if last_text is None else f"{last_text}\n\n{summary}"
         if status != "completed" or last_text is None:
             return []
         final = self.codec.final_output(handoff_id, last_text)
         if final is None:
-            return []
+            # v1 answers nothing at the end (the agent's messages went up as they came): the
+            # change summary goes up the same way.
+            if summary is None:
+                return []
+            return [SendFrame(self.codec.agent_message(handoff_id, summary))]
         return [SendFrame(final), *self._request_response()]

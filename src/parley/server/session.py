@@ -40,8 +40,10 @@ if TYPE_CHECKING:
     # The agent, MCP, skills, plugins, threads and the generated models are imported when a
     # request first needs them (see `preload`), so the `initialize` reply never waits for them.
     from parley.agent.settings import ProviderSettings
+    from parley.apps.service import AppsService
     from parley.mcp.hub import McpHub
     from parley.plugins.featured import FeaturedPlugins
+    from parley.server.sub_agents import SubAgentSpawner
     from parley.skills.catalog import SkillCatalog
     from parley.threads.registry import ThreadRegistry
     from parley.threads.runtime import ThreadRuntime
@@ -55,6 +57,27 @@ ORIGINATOR_OVERRIDE_ENV = "CODEX_INTERNAL_ORIGINATOR_OVERRIDE"
 def is_header_value(text: str) -> bool:
     """Whether `text` can be sent as an HTTP header value (visible ASCII, space, tab)."""
     return all(ch == "\t" or " " <= ch <= "~" for ch in text)
+
+
+def _start_shell_snapshot(thread: ThreadRuntime) -> None:
+    """Capture the login shell's environment when the thread is loaded, as the reference does,
+    rather than when its first command is already waiting."""
+    from parley.tools.shell_snapshot import SHELL_SNAPSHOT_FEATURE
+
+    config = thread.settings.config or thread.config
+    if config is not None and SHELL_SNAPSHOT_FEATURE in config.features:
+        thread.agent_state.shell_snapshot.start_for(
+            thread.cwd, config.shell_environment_policy, thread.id, config.codex_home
+        )
+
+
+async def _let_writer_send() -> None:
+    """Yield to the loop until the writer has handed the response just queued to the
+    transport (it wakes, then sends in a task of its own). The client of a fresh process waits
+    on the `initialize` reply; its follow-ups (the sandbox probe, the preload) come after it.
+    Requests are handled one at a time, so no other request overtakes them meanwhile."""
+    for _ in range(3):
+        await asyncio.sleep(0)
 
 
 def startup_warnings(server: AppServer) -> list[dict[str, Any]]:
@@ -124,7 +147,28 @@ class AppServer:
     def mcp(self) -> McpHub:
         from parley.mcp.hub import McpHub
 
-        return McpHub(self.config.codex_home, self.broadcast)
+        return McpHub(self.config.codex_home, self.broadcast, self.mcp_config_tree)
+
+    def mcp_config_tree(self) -> dict[str, Any]:
+        """The configuration as the files and `-c` overrides say now, for `[mcp_servers]`."""
+        from parley.mcp.config_file import read_tree
+
+        try:
+            return self.load_config().tree
+        except ConfigError:
+            return read_tree(self.config.codex_home)
+
+    @cached_property
+    def apps(self) -> AppsService:
+        from parley.apps.service import AppsService
+
+        return AppsService()
+
+    @cached_property
+    def sub_agents(self) -> SubAgentSpawner:
+        from parley.server.sub_agents import SubAgentSpawner
+
+        return SubAgentSpawner(self)
 
     @cached_property
     def skills(self) -> SkillCatalog:
@@ -158,9 +202,13 @@ class AppServer:
         self._warmed = True
         from parley.server.preload import preload_in_background
 
-        self.featured_plugins.warm()
-        self.mcp.preload_sdk()
-        preload_in_background()
+        loop = asyncio.get_running_loop()
+
+        def start_services() -> None:  # on the loop, once the thread imported their modules
+            self.featured_plugins.warm()
+            self.mcp.preload_sdk()
+
+        preload_in_background(lambda: loop.call_soon_threadsafe(start_services))
 
     def connect(self, write: Callable[[bytes], None]) -> ClientSession:
         session = ClientSession(self, write)
@@ -188,9 +236,10 @@ class AppServer:
 
     def with_runtime_features(self, config: Config) -> Config:
         features = set(config.features)
+        pinned = config.requirements.pinned_features()
         for name, enabled in self.runtime_features.items():
-            if name in config.feature_table:
-                continue  # the user's own [features] entry wins
+            if name in config.feature_table or name in pinned:
+                continue  # the user's own [features] entry (or a requirement) wins
             if enabled:
                 features.add(name)
             else:
@@ -233,12 +282,17 @@ class AppServer:
     def equip(self, thread: ThreadRuntime) -> None:
         """Give a new or loaded thread its MCP servers (connecting in the background) and its
         skills, and watch its skill folders for changes."""
+        from parley.agent.collab import CollabExtension
         from parley.skills.extension import SkillsExtension
 
-        tools = self.mcp.for_thread(thread.id)
+        config = thread.config
+        tools = self.mcp.for_thread(thread.id, lambda: self.apps.thread_servers(config))
+        tools.pause = thread.agent_state.elicitation_pause
         tools.start()
-        thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd)]
+        spawn = CollabExtension(self.sub_agents)
+        thread.extensions = [tools, SkillsExtension(self.skills, thread.cwd), spawn]
         self.skills.watch(thread.cwd)
+        _start_shell_snapshot(thread)
 
     async def require_mcp_servers(self, thread: ThreadRuntime) -> None:
         """Wait for the thread's required MCP servers; if any failed, the thread is unloaded and
@@ -368,6 +422,8 @@ class ClientSession:
             spawn(self._reply_later(request, result.result))
         else:
             self._write(self.rpc.response(request.id, result))
+        if request.method == "initialize":
+            await _let_writer_send()
         for action in self._after:
             action()
 
@@ -457,14 +513,12 @@ class ClientSession:
 
     # ---- handlers ----------------------------------------------------------------------
     def _initialize(self, request: Request) -> Any:
-        # The light handshake models (same schema as the generated ones): the reply must not
-        # wait for the ~600 generated models to be built.
-        from parley.protocol.handshake import InitializeParams
-        from parley.protocol.params import parse_params
+        # Read without pydantic when well formed (`protocol/handshake.py`): the reply must not
+        # wait for it, nor for the ~600 generated models.
+        from parley.protocol.handshake import read_initialize
 
-        params = parse_params(InitializeParams, request.params)
-        caps = params.capabilities
-        info = params.client_info
+        info = read_initialize(request.params)
+        caps = info.capabilities
         if not os.environ.get(ORIGINATOR_OVERRIDE_ENV) and not is_header_value(info.name):
             raise ClientError(
                 f"Invalid clientInfo.name: '{info.name}'. Must be a valid HTTP header value."
@@ -473,7 +527,7 @@ class ClientSession:
         self.rpc.accept_initialize(
             client,
             experimental_api=bool(caps and caps.experimental_api),
-            opt_out=(caps.opt_out_notification_methods or []) if caps else [],
+            opt_out=list(caps.opt_out_notification_methods or ()) if caps else [],
         )
         self.after_response(self._send_startup_warnings)
         self.after_response(self.server.warm_up)

@@ -41,6 +41,10 @@ from parley.simulator.responses_agent import ResponsesAgent
 from parley.simulator.script import Emitted
 from parley.simulator.webrtc_media import CallMedia, available, is_real_offer
 
+# The key Parley's simulator provider sends (the simulator takes any): configs pointing at the
+# simulator give it this one, so a user's real key is never sent to it.
+SIMULATOR_TOKEN: Final = "sk-parley-simulator"
+
 log = logging.getLogger("parley.simulator")
 
 DEFAULT_REALTIME_MODEL: Final = "gpt-realtime-1.5"
@@ -161,6 +165,7 @@ class Simulator:
             'name = "Parley simulator"\n'
             f'base_url = "{self.http_base_url}"\n'
             'wire_api = "responses"\n'
+            f'experimental_bearer_token = "{SIMULATOR_TOKEN}"\n'
             "\n"
             "[realtime]\n"
             f'version = "{version}"\n'

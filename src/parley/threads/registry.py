@@ -118,9 +118,13 @@ class ThreadRegistry:
         forked_from: str | None = None,
         history: list[rollout.RolloutLine] | None = None,
         originator: str = ORIGINATOR,
+        source: Any = "vscode",
+        agent_nickname: str | None = None,
+        agent_role: str | None = None,
     ) -> ThreadRuntime:
         """A new thread; its rollout file appears with its first turn (or at once for a fork,
-        which starts with the history it copies)."""
+        which starts with the history it copies). `source` and the agent names are a spawned
+        sub-agent's (a rollout `SessionSource`)."""
         thread_id = uuid7()
         started = dt.datetime.now(tz=dt.UTC)
         info = ThreadInfo(
@@ -131,6 +135,9 @@ class ThreadRegistry:
             cli_version=PROTOCOL_VERSION,
             forked_from_id=forked_from,
             ephemeral=ephemeral,
+            source=source,
+            agent_nickname=agent_nickname,
+            agent_role=agent_role,
         )
         path = None if ephemeral else self.store.path_for(thread_id, started)
         meta = rollout.SessionMeta(
@@ -139,10 +146,12 @@ class ThreadRegistry:
             cwd=str(settings.cwd),
             originator=originator or ORIGINATOR,
             cli_version=PROTOCOL_VERSION,
-            source="vscode",
+            source=source,
             model_provider=settings.model_provider,
             forked_from_id=forked_from,
             base_instructions=settings.base_instructions,
+            agent_nickname=agent_nickname,
+            agent_role=agent_role,
         )
         record = ThreadRecord(path, materialized=False, extended=extended)
         record.append(rollout.session_meta_line(meta))
@@ -360,6 +369,8 @@ class ThreadRegistry:
         if thread.is_running:
             raise ClientError(f"cannot roll back thread {thread.id} while a turn is running")
         thread.record.rollback(num_turns)
+        # The mode/personality text may have gone with those turns: the next turn adds it again.
+        thread.agent_state.announced.clear()
         return thread
 
     def loaded_page(self, cursor: str | None, limit: int | None) -> tuple[list[str], str | None]:

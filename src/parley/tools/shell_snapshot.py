@@ -38,6 +38,8 @@ from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
 
 log = logging.getLogger(__name__)
 
+# `[features] shell_snapshot = false` turns snapshots off (a login shell per command again).
+SHELL_SNAPSHOT_FEATURE = "shell_snapshot"
 SNAPSHOT_TIMEOUT_S = 10.0
 SNAPSHOT_DIR = "shell_snapshots"
 RETENTION_S = 3 * 24 * 3600
@@ -192,6 +194,17 @@ class ShellSnapshotSlot:
     timeout_s: float = SNAPSHOT_TIMEOUT_S
     _key: tuple[object, ...] | None = None
     _task: asyncio.Task[ShellSnapshot | None] | None = None
+
+    def start_for(
+        self, cwd: Path, policy: ShellEnvironmentPolicy, thread_id: str | None, codex_home: Path
+    ) -> None:
+        """Begins capturing the user's shell in `cwd` with the environment the thread's commands
+        get. The server calls it when a thread is started or loaded, the first command's turn
+        again (a no-op then: same shell, cwd and environment), so the capture is usually done
+        before the first command needs it."""
+        from parley.tools.shell import command_env, user_shell
+
+        self.start(user_shell(), cwd, command_env(policy, thread_id), codex_home)
 
     def start(
         self, shell: str, cwd: Path, environment: Mapping[str, str], codex_home: Path

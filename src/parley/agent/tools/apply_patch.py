@@ -36,6 +36,7 @@ from parley.agent.patch_grammar import (
     write_changes,
 )
 from parley.agent.tools.base import CallOutcome, ToolCall, ToolContext
+from parley.agent.tools.confined_files import ConfinedFiles
 from parley.tools.sandbox import PROTECTED_SUBDIRS, SandboxPolicy
 
 log = logging.getLogger(__name__)
@@ -256,7 +257,14 @@ class ApplyPatchTool:
                 return CallOutcome(DECLINED_OUTPUT, cancel_turn=answer is Decision.CANCEL)
             if answer is Decision.ACCEPT_FOR_SESSION:
                 ctx.grants.patch_paths |= paths
-        report = await asyncio.to_thread(write_changes, changes)
+        # Inside the roots, the write itself is confined too (a symlink appearing meanwhile
+        # cannot lead it out); paths the user approved are written where they lead.
+        files = (
+            ConfinedFiles(ctx.sandbox.writable_roots, frozenset(PROTECTED_SUBDIRS))
+            if ctx.sandbox.confined and within
+            else None
+        )
+        report = await asyncio.to_thread(write_changes, changes, files)
         text = summary(report.done, cwd) if report.done else ""
         if report.error is not None:
             text = f"{text}error: {report.error}\n"

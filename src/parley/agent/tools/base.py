@@ -18,6 +18,7 @@ from parley.tools.shell_snapshot import ShellSnapshotSlot
 if TYPE_CHECKING:
     from parley.agent.approval import ApprovalPolicy
     from parley.agent.notifier import TurnNotifier
+    from parley.agent.pause import ElicitationPause
     from parley.agent.settings import TurnSettings
     from parley.tools.sandbox import SandboxPolicy
 
@@ -76,6 +77,7 @@ class ToolContext:
     processes: ProcessTable = field(default_factory=ProcessTable)
     shell_snapshot: ShellSnapshotSlot | None = None
     view_image: bool = True  # offer view_image (the `view_image_tool` feature is not off)
+    pause: ElicitationPause | None = None  # stops the yield clock (thread/increment_elicitation)
 
 
 class AgentTool(Protocol):

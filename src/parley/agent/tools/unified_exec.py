@@ -3,7 +3,9 @@ to it. Offered instead of `shell_command` when the `unified_exec` feature is on.
 
 `exec_command` starts the script in the user's shell (confined like any agent command), waits
 up to `yield_time_ms` and returns the output so far: with the exit code if it ended, else with
-the process id the model passes to `write_stdin` (which sends text and waits again). The client
+the process id the model passes to `write_stdin` (which sends text and waits again). With
+`tty: true` the process runs under a pseudo-terminal (programs see a terminal, input is echoed),
+and `max_output_tokens` lowers how much output the model gets back. The client
 sees one `commandExecution` item per process, carrying `processId`, started when the process
 starts and completed when it exits. Running processes belong to the thread (`ProcessTable`);
 `thread/backgroundTerminals/clean` and thread shutdown end them.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import errno
 import logging
 import time
 from pathlib import Path
@@ -22,9 +25,10 @@ from typing import Any
 import orjson
 
 from parley.agent.approval import Decision, parse_decision, plan_exec
+from parley.agent.pause import ElicitationPause
 from parley.agent.tools.apply_patch import ApplyPatchTool, shell_invocation
 from parley.agent.tools.base import CallOutcome, ToolCall, ToolContext
-from parley.agent.tools.processes import ExecProcess, ProcessTable
+from parley.agent.tools.processes import ExecProcess, ProcessTable, PseudoTerminal
 from parley.tools.command_reaper import REAPER
 from parley.tools.process_tree import MARKER_VARIABLE, ProcessTree
 from parley.tools.sandbox import ConfinedLaunch, SandboxPolicy, confine
@@ -49,6 +53,7 @@ DEFAULT_YIELD_MS = 10_000
 MIN_YIELD_MS = 250
 MAX_YIELD_MS = 30_000
 _READ_CHUNK = 64 * 1024
+BYTES_PER_TOKEN = 4
 
 
 def exec_spec() -> dict[str, Any]:
@@ -67,8 +72,15 @@ def exec_spec() -> dict[str, Any]:
                 "cmd": {"type": "string", "description": "The shell script to run."},
                 "workdir": {"type": "string", "description": "Directory to run it in."},
                 "login": {"type": "boolean", "description": "Use a login shell (default)."},
+                "tty": {
+                    "type": "boolean",
+                    "description": "Run under a pseudo-terminal (for interactive programs).",
+                },
                 "yield_time_ms": {"type": "number", "description": "How long to wait."},
-                "max_output_tokens": {"type": "number"},
+                "max_output_tokens": {
+                    "type": "number",
+                    "description": "Most output to return, in tokens (about 4 bytes each).",
+                },
             },
             "required": ["cmd"],
             "additionalProperties": False,
@@ -91,7 +103,10 @@ def write_spec() -> dict[str, Any]:
                 "session_id": {"type": "number", "description": "The process id."},
                 "chars": {"type": "string", "description": "Text to write (may be empty)."},
                 "yield_time_ms": {"type": "number"},
-                "max_output_tokens": {"type": "number"},
+                "max_output_tokens": {
+                    "type": "number",
+                    "description": "Most output to return, in tokens (about 4 bytes each).",
+                },
             },
             "required": ["session_id"],
             "additionalProperties": False,
@@ -105,24 +120,33 @@ def _yield_seconds(value: Any) -> float:
     return ms / 1000
 
 
-def _report(process: ExecProcess, text: str) -> str:
+def _output_limit(value: Any) -> int:
+    """Characters of output the model gets: `max_output_tokens` (about 4 bytes a token) when
+    given and smaller than the usual cap."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return min(MODEL_OUTPUT_LIMIT, int(value) * BYTES_PER_TOKEN)
+    return MODEL_OUTPUT_LIMIT
+
+
+def _report(process: ExecProcess, text: str, limit: int = MODEL_OUTPUT_LIMIT) -> str:
     wall = format_wall_time(time.monotonic() - process.started)
     status = (
         f"Process exited with code {process.exit_code}"
         if process.done
         else f"Process running with session ID {process.process_id}"
     )
-    return (
-        f"Wall time: {wall} seconds\n{status}\nOutput:\n{truncate_middle(text, MODEL_OUTPUT_LIMIT)}"
-    )
+    return f"Wall time: {wall} seconds\n{status}\nOutput:\n{truncate_middle(text, limit)}"
 
 
-async def _wait(process: ExecProcess, seconds: float) -> None:
-    """Until the process exits or `seconds` pass."""
+async def _wait(process: ExecProcess, seconds: float, pause: ElicitationPause | None) -> None:
+    """Until the process exits or `seconds` pass (not counting time the thread is paused)."""
     if process.reader is None or process.done:
         return
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(asyncio.shield(process.reader), seconds)
+        if pause is None:
+            await asyncio.wait_for(asyncio.shield(process.reader), seconds)
+        else:
+            await pause.wait_for(asyncio.shield(process.reader), seconds)
 
 
 class ExecCommandTool:
@@ -194,14 +218,16 @@ class ExecCommandTool:
                 )
             if decision is Decision.ACCEPT_FOR_SESSION:
                 ctx.grants.commands.add(args["cmd"])
+        tty = args.get("tty") is True
         try:
-            process = await self._start(process_id, item, argv, cwd, sandbox, plan.sandboxed)
+            process = await self._start(process_id, item, argv, cwd, sandbox, plan.sandboxed, tty)
         except (OSError, RuntimeError) as exc:
             message = f"failed to start the command: {exc}"
             ctx.notifier.item_completed({**item, "status": "failed", "aggregatedOutput": message})
             return CallOutcome(message)
-        await _wait(process, _yield_seconds(args.get("yield_time_ms")))
-        return CallOutcome(_report(process, process.take_unread()))
+        await _wait(process, _yield_seconds(args.get("yield_time_ms")), self._ctx.pause)
+        limit = _output_limit(args.get("max_output_tokens"))
+        return CallOutcome(_report(process, process.take_unread(), limit))
 
     async def _ask(self, item: dict[str, Any], reason: str) -> Decision:
         ctx = self._ctx
@@ -230,6 +256,7 @@ class ExecCommandTool:
         cwd: Path,
         sandbox: SandboxPolicy,
         sandboxed: bool,
+        tty: bool = False,
     ) -> ExecProcess:
         launch = (
             await asyncio.to_thread(confine, sandbox, argv, cwd)
@@ -242,36 +269,57 @@ class ExecCommandTool:
         if sandboxed and sandbox.network_disabled:
             env[NETWORK_DISABLED_VARIABLE] = "1"
         env[MARKER_VARIABLE] = marker
+        terminal = PseudoTerminal.open() if tty else None
+        if terminal is not None:
+            env.setdefault("TERM", "xterm-256color")
         try:
             proc = await asyncio.create_subprocess_exec(
                 *launch.argv,
                 cwd=str(cwd),
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
+                stdin=terminal.child if terminal else asyncio.subprocess.PIPE,
+                stdout=terminal.child if terminal else asyncio.subprocess.PIPE,
+                stderr=terminal.child if terminal else asyncio.subprocess.STDOUT,
                 start_new_session=True,
                 env=env,
                 pass_fds=launch.pass_fds,
             )
+        except BaseException:
+            if terminal is not None:
+                terminal.close()
+            raise
         finally:
             launch.close()
+            if terminal is not None:
+                terminal.close_child()
         REAPER.started(proc.pid)
         process = ExecProcess(
             process_id, item, proc, ProcessTree(proc.pid, marker), self._ctx.notifier
         )
-        process.reader = asyncio.create_task(_pump(process))
+        process.terminal = terminal
+        output = await terminal.reader() if terminal is not None else proc.stdout
+        assert output is not None
+        process.reader = asyncio.create_task(_pump(process, output))
         self._table.processes[process_id] = process
         return process
 
 
-async def _pump(process: ExecProcess) -> None:
+async def _read(output: asyncio.StreamReader) -> bytes:
+    try:
+        return await output.read(_READ_CHUNK)
+    except OSError as exc:
+        # A terminal's reading end fails with EIO once every writer has closed: its EOF.
+        if exc.errno == errno.EIO:
+            return b""
+        raise
+
+
+async def _pump(process: ExecProcess, output: asyncio.StreamReader) -> None:
     """Reads the process's output until it exits, then completes its item."""
     proc = process.proc
-    assert proc.stdout is not None
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     try:
         while True:
-            chunk = await proc.stdout.read(_READ_CHUNK)
+            chunk = await _read(output)
             text = decoder.decode(chunk, final=not chunk)
             if text:
                 process.output.append(text)
@@ -286,6 +334,9 @@ async def _pump(process: ExecProcess) -> None:
     except asyncio.CancelledError:
         process.kill()
         code = await proc.wait()
+    finally:
+        if process.terminal is not None:
+            process.terminal.close()
     REAPER.finished(proc.pid)
     process.exit_code = 128 - code if code < 0 else code
     duration = int((time.monotonic() - process.started) * 1000)
@@ -323,13 +374,17 @@ class WriteStdinTool:
             return CallOutcome(f"no running process with session ID {raw_id}")
         chars = args.get("chars")
         if isinstance(chars, str) and chars and not process.done:
-            stdin = process.proc.stdin
-            if stdin is not None:
+            if process.terminal is not None:
+                with contextlib.suppress(OSError):
+                    await process.terminal.write(chars.encode())
+            elif process.proc.stdin is not None:
+                stdin = process.proc.stdin
                 with contextlib.suppress(ConnectionError, BrokenPipeError):
                     stdin.write(chars.encode())
                     await stdin.drain()
-        await _wait(process, _yield_seconds(args.get("yield_time_ms")))
-        report = _report(process, process.take_unread())
+        await _wait(process, _yield_seconds(args.get("yield_time_ms")), self._ctx.pause)
+        limit = _output_limit(args.get("max_output_tokens"))
+        report = _report(process, process.take_unread(), limit)
         if process.done:
             self._table.processes.pop(process.process_id, None)
         return CallOutcome(report)

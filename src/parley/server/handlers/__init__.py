@@ -90,6 +90,7 @@ from parley.server.handlers.threads import (
     thread_unsubscribe,
 )
 from parley.server.handlers.turns import turn_interrupt, turn_start, turn_steer
+from parley.server.handlers.windows_sandbox import windows_sandbox_setup_start
 
 if TYPE_CHECKING:
     from parley.server.session import ClientSession
@@ -165,6 +166,7 @@ HANDLERS: dict[str, Handler] = {
     "app/list": app_list,
     "thread/increment_elicitation": thread_increment_elicitation,
     "thread/decrement_elicitation": thread_decrement_elicitation,
+    "windowsSandbox/setupStart": windows_sandbox_setup_start,
     # v1-era methods the reference still serves (not in the v2 schema)
     "getAuthStatus": get_auth_status,
     "getConversationSummary": get_conversation_summary,

@@ -1,6 +1,6 @@
 """thread/start params that configure the agent rather than the thread record.
 
-Client-defined dynamic tools, a starting personality, and per-thread feature flags given as
+Client-defined dynamic tools and per-thread feature flags given as
 `config` entries (`"features.NAME": true|false`) are kept in the thread's agent state, where
 every turn of the thread finds them.
 """
@@ -11,7 +11,7 @@ from typing import Any
 
 from parley.protocol import models as m
 from parley.rpc.errors import ClientError
-from parley.server.handlers.wire import dump, enum_value
+from parley.server.handlers.wire import dump
 from parley.threads.runtime import ThreadRuntime
 
 FEATURE_PREFIX = "features."
@@ -25,8 +25,6 @@ def apply_thread_start_agent_params(thread: ThreadRuntime, params: m.ThreadStart
         if duplicates:
             raise ClientError(f"Invalid request: duplicate dynamic tool names: {duplicates}")
         state.dynamic_tools = [dump(tool) for tool in params.dynamic_tools]
-    if params.personality is not None:
-        state.options.personality = enum_value(params.personality)
     state.feature_overrides.update(feature_overrides(params.config))
 
 

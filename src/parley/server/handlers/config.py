@@ -15,6 +15,7 @@ from parley.catalog.features import RUNTIME_ENABLEMENT, all_features, enablement
 from parley.config import ConfigError
 from parley.config.edit import ConfigWriteError, Edit, apply_edits
 from parley.config.layers import load_layers
+from parley.config.requirements import load_requirements
 from parley.protocol import models as m
 from parley.protocol.params import parse_params
 from parley.rpc.errors import ClientError, InternalError
@@ -100,8 +101,13 @@ async def config_batch_write(session: ClientSession, raw: Any) -> Any:
 
 
 async def config_requirements_read(session: ClientSession, raw: Any) -> Any:
-    # Parley reads no requirements.toml / MDM / cloud requirements: there are none to report.
-    return {"requirements": None}
+    """requirements.toml and a legacy managed_config.toml (no MDM or cloud requirements: those
+    need device management or ChatGPT sign-in)."""
+    try:
+        requirements = load_requirements()
+    except ConfigError as exc:
+        raise ClientError(f"failed to read configuration layers: {exc.message}") from None
+    return {"requirements": requirements.to_wire()}
 
 
 async def experimental_feature_list(session: ClientSession, raw: Any) -> Any:
@@ -122,6 +128,8 @@ async def experimental_feature_enablement_set(session: ClientSession, raw: Any) 
     server = session.server
     server.runtime_features.update(enablement)
     server.config = server.with_runtime_features(server.config)
+    if enablement.get("apps") is True:
+        server.apps.refresh_after_enablement(server)
     return {"enablement": enablement}
 
 

@@ -1,6 +1,7 @@
 """mcpServerStatus/list, mcpServer/resource/read, config/mcpServer/reload, mcpServer/oauth/login.
 
-A status listing connects to every configured server afresh (as the reference does), so it
+A status listing connects to every configured server (and the built-in `codex_apps` one of a
+ChatGPT sign-in) afresh (as the reference does), so it
 reflects the file as it is now; resources are listed only for the full detail level. Reading a
 resource goes through the thread's own connection. Both answer when done (`DeferredReply`), so
 the connection keeps serving meanwhile. A reload takes effect at each thread's next turn.
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from parley.mcp.config import HttpTransport, McpServerConfig, StdioTransport, load_servers
+from parley.config import ConfigError
+from parley.mcp.config import HttpTransport, McpServerConfig, StdioTransport
 from parley.mcp.errors import McpCallError
 from parley.mcp.hub import snapshot
 from parley.mcp.thread_tools import ThreadMcp
@@ -57,7 +59,13 @@ def _page(names: list[str], cursor: str | None, limit: int | None) -> tuple[int,
 async def mcp_server_status_list(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ListMcpServerStatusParams, raw)
     full = params.detail in (None, "full")
-    configured = load_servers(session.server.config.codex_home)
+    server = session.server
+    # The configured servers and, for a ChatGPT sign-in, the built-in `codex_apps`.
+    try:
+        built_ins = server.apps.thread_servers(server.load_config())
+    except ConfigError:
+        built_ins = {}
+    configured = {**server.mcp.configured(), **built_ins}
     names = sorted(configured)
     start, end = _page(names, params.cursor, params.limit)
     page = {name: configured[name] for name in names[start:end]}
@@ -119,7 +127,7 @@ async def mcp_server_reload(session: ClientSession, raw: Any) -> Any:
 
 async def mcp_server_oauth_login(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.McpServerOauthLoginParams, raw)
-    config = load_servers(session.server.config.codex_home).get(params.name)
+    config = session.server.mcp.configured().get(params.name)
     if config is None:
         raise ClientError(f"No MCP server named '{params.name}' found.")
     if isinstance(config.transport, StdioTransport) or config.transport is None:

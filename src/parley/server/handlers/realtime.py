@@ -55,7 +55,9 @@ async def realtime_start(session: ClientSession, raw: Any) -> Any:
     thread = _realtime_thread(session, params.thread_id)
     thread.subscribe(session)
     server = session.server
-    config = server.config
+    # The thread's own configuration: the provider it talks to and that provider's credential
+    # (each provider gets only its own, as for the thread's turns).
+    config = thread.settings.config or server.config
     transport = getattr(params, "transport", None)
     transport_dict = dump(transport) if transport is not None else {}
     kind = transport_dict.get("type", "websocket")
@@ -68,7 +70,7 @@ async def realtime_start(session: ClientSession, raw: Any) -> Any:
         model=config.realtime.ws_model,
         backend_prompt_override=config.realtime.backend_prompt,
         startup_context_override=config.realtime.startup_context,
-        api_key=server.auth.api_key,
+        api_key=server.credential(config.provider),
         originator=session.client_name,
         user_agent=session.user_agent,
         request_max_retries=config.provider.request_max_retries,

@@ -23,7 +23,16 @@ async def review_start(session: ClientSession, raw: Any) -> Any:
         raise ClientError(f"Invalid request: {exc}") from None
     parent = session.server.thread(params.thread_id)
     if enum_value(params.delivery) == "detached":
-        thread = session.server.threads.create(dataclasses.replace(parent.settings))
+        # As the reference: the review runs on a fork of the thread (its history copied), so
+        # the result lands there and the thread itself is left as it was.
+        thread = session.server.threads.fork(
+            parent.id,
+            None,
+            lambda _: dataclasses.replace(parent.settings),
+            ephemeral=False,
+            extended=False,
+            originator=session.client_name,
+        )
         thread.subscribe(session)
         session.after_response(lambda: session.notify("thread/started", {"thread": thread.wire()}))
     else:

@@ -66,37 +66,60 @@ def _resolve_cwd(raw: str | None, default: Path) -> Path:
     return cwd
 
 
+# What a thread keeps of its own settings when it is loaded again (the rest comes from the
+# configuration of its cwd, its trusted project `.codex/config.toml` included):
+KEEP_ALL = "all"  # a thread already in memory keeps its model, sandbox and approval policy
+KEEP_MODEL = "model"  # thread/resume from disk: its last model, unless the request picks one
+KEEP_NOTHING = "nothing"  # thread/fork: the configuration decides, as for a new thread
+_MODEL_CHOICES = ("model", "model_provider", "model_reasoning_effort")
+
+
+def _remembered(
+    base: ThreadSettings | None, keep: str, requested: dict[str, Any]
+) -> dict[str, Any]:
+    if base is None or keep == KEEP_NOTHING:
+        return {}
+    if keep == KEEP_MODEL:
+        # As the reference: the stored model holds unless the request chooses a model, a
+        # provider or an effort.
+        return {} if any(key in requested for key in _MODEL_CHOICES) else {"model": base.model}
+    return {
+        "model": base.model,
+        "sandbox_mode": base.sandbox_mode,
+        "approval_policy": base.approval_policy,
+    }
+
+
 def _settings_from(
-    session: ClientSession, params: Any, base: ThreadSettings | None = None
+    session: ClientSession,
+    params: Any,
+    base: ThreadSettings | None = None,
+    keep: str = KEEP_ALL,
 ) -> ThreadSettings:
-    """Thread settings from start/resume/fork params over `base` (else the configuration of
-    the thread's cwd, see `parley.server.thread_config`)."""
+    """Thread settings from start/resume/fork params over what `keep` says to keep of `base`,
+    over the configuration of the thread's cwd (see `parley.server.thread_config`)."""
     server = session.server
     cwd = _resolve_cwd(params.cwd, base.cwd if base else Path.cwd())
-    remembered = (
-        {
-            "model": base.model,
-            "sandbox_mode": base.sandbox_mode,
-            "approval_policy": base.approval_policy,
-        }
-        if base
-        else {}
-    )
-    config = server.thread_config(cwd, remembered | request_overrides(params))
+    requested = request_overrides(params)
+    config = server.thread_config(cwd, _remembered(base, keep, requested) | requested)
     return ThreadSettings(
         model=config.model,
         model_provider=config.provider.id,
         provider=server.provider_settings(config),
         cwd=cwd,
         sandbox_mode=config.sandbox_mode,
-        approval_policy=enum_value(params.approval_policy) or config.approval_policy,
-        network_access=base.network_access if base else config.network_access,
+        # The request's choice is in `config`, within what requirements.toml allows.
+        approval_policy=config.approval_policy,
+        network_access=base.network_access if base and keep == KEEP_ALL else config.network_access,
         # An explicitly empty override means no system prompt at all (not the default one).
+        # As the reference: the request, then `model_instructions_file`, then the thread's own.
         base_instructions=params.base_instructions
         if params.base_instructions is not None
-        else (base.base_instructions if base else None),
+        else (config.base_instructions or (base.base_instructions if base else None)),
+        # The request, then the thread's own (its history carries them), then the config's.
         developer_instructions=params.developer_instructions
-        or (base.developer_instructions if base else None),
+        or (base.developer_instructions if base else None)
+        or config.developer_instructions,
         config=config,
         credential=lambda: server.credential(config.provider),
     )
@@ -143,6 +166,14 @@ def _rollout_path(raw: str | None) -> Path | None:
     return Path(raw).expanduser() if raw else None
 
 
+def _loaded(session: ClientSession, raw_id: str) -> ThreadRuntime | None:
+    """The thread already in memory under `raw_id`, if any (an unparsable id: none)."""
+    try:
+        return session.server.threads.get(raw_id)
+    except ClientError:
+        return None
+
+
 async def thread_resume(session: ClientSession, raw: Any) -> Any:
     params = parse_params(m.ThreadResumeParams, raw)
     registry = session.server.threads
@@ -152,10 +183,12 @@ async def thread_resume(session: ClientSession, raw: Any) -> Any:
             params.thread_id, history, _settings_from(session, params)
         )
     else:
+        in_memory = _loaded(session, params.thread_id)
         thread = registry.resume(params.thread_id, _rollout_path(params.path))
         await session.server.require_mcp_servers(thread)
         if not thread.is_running:
-            thread.settings = _settings_from(session, params, thread.settings)
+            keep = KEEP_ALL if thread is in_memory else KEEP_MODEL
+            thread.settings = _settings_from(session, params, thread.settings, keep)
     thread.subscribe(session)
     session.after_response(lambda: session.replay_pending_requests(thread.id))
     return _thread_response(thread, include_turns=True)
@@ -166,7 +199,7 @@ async def thread_fork(session: ClientSession, raw: Any) -> Any:
     thread = session.server.threads.fork(
         params.thread_id,
         _rollout_path(params.path),
-        lambda base: _settings_from(session, params, base),
+        lambda base: _settings_from(session, params, base, KEEP_NOTHING),
         ephemeral=bool(params.ephemeral),
         extended=bool(params.persist_extended_history),
         originator=session.client_name,

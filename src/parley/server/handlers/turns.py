@@ -53,12 +53,42 @@ async def turn_start(session: ClientSession, raw: Any) -> Any:
     user_input = _input_list(params)
     if not user_input:
         raise ClientError("Invalid request: `input` must contain at least one item")
-    _apply_turn_overrides(thread, params)
+    try:
+        _apply_turn_overrides(thread, params)
+    except RequirementRefused as refused:
+        # As the reference: the turn runs on the thread's settings, the refusal is an error.
+        message = str(refused)
+        turn = thread.start_turn(user_input, client_metadata=params.responsesapi_client_metadata)
+        session.after_response(lambda: _report_refusal(thread, turn["id"], message))
+        return {"turn": turn}
     _apply_turn_options(thread, params)
     apply_turn_config(thread.settings, params)
     return {
         "turn": thread.start_turn(user_input, client_metadata=params.responsesapi_client_metadata)
     }
+
+
+class RequirementRefused(Exception):
+    """A turn/start override that requirements.toml does not allow (nothing is applied)."""
+
+
+def _check_requirements(thread: ThreadRuntime, approval: str, sandbox_mode: str) -> None:
+    config = thread.settings.config or thread.config
+    if config is None:
+        return
+    for problem in (
+        config.requirements.disallowed("approval_policy", "allowed_approval_policies", approval),
+        config.requirements.disallowed("sandbox_mode", "allowed_sandbox_modes", sandbox_mode),
+    ):
+        if problem is not None:
+            raise RequirementRefused(problem)
+
+
+def _report_refusal(thread: ThreadRuntime, turn_id: str, message: str) -> None:
+    error = {"message": message, "codexErrorInfo": "badRequest", "additionalDetails": None}
+    thread.emit_to_clients(
+        "error", {"error": error, "willRetry": False, "threadId": thread.id, "turnId": turn_id}
+    )
 
 
 def _apply_turn_options(thread: ThreadRuntime, params: m.TurnStartParams) -> None:
@@ -116,6 +146,8 @@ def _apply_turn_overrides(thread: ThreadRuntime, params: Any) -> None:
         cwd = Path(params.cwd).expanduser()
         if not cwd.is_absolute() or not cwd.is_dir():
             raise ClientError(f"Invalid request: `cwd` {params.cwd} is not an existing directory")
+    if approval != settings.approval_policy or sandbox_mode != settings.sandbox_mode:
+        _check_requirements(thread, approval, sandbox_mode)
     settings.model, settings.approval_policy = model, approval
     settings.sandbox_mode, settings.network_access, settings.cwd = sandbox_mode, network, cwd
     thread.remember_settings()

@@ -1,0 +1,1 @@
+"""Apps (ChatGPT connectors) for a user signed in with ChatGPT."""
